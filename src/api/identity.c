@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "api/api.h"
+#include "common/log.h"
+#include "common/util.h"
+
+/*
+ * Bearer credentials (API-core §4.1): the scheme word is matched
+ * case-insensitively and the token is everything after the first space. The
+ * master token is checked first, then the JWT. Beyond the reference, the
+ * JWT's user must still exist with the same name and creation time (one
+ * primary-key lookup), so deleting a user revokes their tokens.
+ */
+static int
+resolve(struct ctx *c, struct identity *ret)
+{
+	const char *h = req_env(c->rq, "HTTP_AUTHORIZATION");
+	const char *sp, *token;
+	struct db_user u = { 0 };
+	int64_t created;
+	int r;
+
+	if (!h || !*h)
+		return -ENOKEY;
+	sp = strchr(h, ' ');
+	if (!sp || (size_t)(sp - h) != 6 || strncasecmp(h, "bearer", 6) != 0)
+		return -ENOKEY;
+	token = sp + 1;
+	if (auth_is_master(c->app->auth, token)) {
+		auth_identity_system(ret, now_realtime_usec());
+		return 0;
+	}
+	r = auth_token_verify(c->app->auth, token, now_realtime_usec(), ret, &created);
+	if (r < 0)
+		return -EKEYREJECTED;
+	r = db_user_get_by_id(c->db, ret->id, &u);
+	if (r == -ENOENT)
+		return -EKEYREJECTED;
+	if (r < 0)
+		return r;
+	if (!streq(u.username, ret->username) || u.created_at_usec != created)
+		r = -EKEYREJECTED;	/* a later user got the id of a deleted one */
+	db_user_done(&u);
+	return r;
+}
+
+int
+api_identity(struct ctx *c)
+{
+	struct req *rq = c->rq;
+	int r;
+
+	if (rq->auth_state == 0) {
+		r = resolve(c, &rq->ident);
+		rq->auth_state = r < 0 ? r : 1;
+		rq->authenticated = r >= 0;
+	}
+	return rq->auth_state < 0 ? rq->auth_state : 0;
+}
+
+json_object *
+api_user_public(int64_t id, const char *username, enum user_role role, const char *created_at)
+{
+	json_object *o = json_object_new_object();
+
+	if (!o)
+		return NULL;
+	json_object_object_add(o, "username", json_object_new_string(username));
+	json_object_object_add(o, "role", json_object_new_string(user_role_to_string(role)));
+	json_object_object_add(o, "id", json_object_new_int64(id));
+	json_object_object_add(o, "created_at", json_object_new_string(created_at));
+	return o;
+}
