@@ -1,0 +1,1 @@
+# compose module: sources and unit tests (included from Makefile.am)

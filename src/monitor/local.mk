@@ -1,0 +1,1 @@
+# monitor module: sources and unit tests (included from Makefile.am)

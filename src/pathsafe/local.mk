@@ -1,0 +1,1 @@
+# pathsafe module: sources and unit tests (included from Makefile.am)

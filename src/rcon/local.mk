@@ -1,0 +1,1 @@
+# rcon module: sources and unit tests (included from Makefile.am)

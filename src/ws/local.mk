@@ -1,0 +1,1 @@
+# ws module: sources and unit tests (included from Makefile.am)
