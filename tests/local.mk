@@ -15,3 +15,34 @@ noinst_LIBRARIES += tests/libtesthelpers.a
 tests_libtesthelpers_a_SOURCES = tests/helpers.c tests/helpers.h
 tests_libtesthelpers_a_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LIBS = tests/libtesthelpers.a $(CORE_LIBS) $(CHECK_LIBS)
+
+# one program per module of the foundation
+FOUNDATION_TESTS = tests/check_config tests/check_util tests/check_db tests/check_auth \
+	tests/check_http tests/check_api tests/check_audit tests/check_sysinfo
+UNIT_TESTS += $(FOUNDATION_TESTS)
+check_PROGRAMS += tests/check_config tests/check_util tests/check_db tests/check_auth \
+	tests/check_http tests/check_api tests/check_audit tests/check_sysinfo
+tests_check_config_SOURCES = tests/check_config.c
+tests_check_config_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_config_LDADD = $(TEST_LIBS)
+tests_check_util_SOURCES = tests/check_util.c
+tests_check_util_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_util_LDADD = $(TEST_LIBS)
+tests_check_db_SOURCES = tests/check_db.c
+tests_check_db_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_db_LDADD = $(TEST_LIBS)
+tests_check_auth_SOURCES = tests/check_auth.c tests/jwt-forge.c tests/jwt-forge.h
+tests_check_auth_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_auth_LDADD = $(TEST_LIBS)
+tests_check_http_SOURCES = tests/check_http.c
+tests_check_http_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_http_LDADD = $(TEST_LIBS)
+tests_check_api_SOURCES = tests/check_api.c tests/jwt-forge.c tests/jwt-forge.h
+tests_check_api_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_api_LDADD = $(TEST_LIBS)
+tests_check_audit_SOURCES = tests/check_audit.c
+tests_check_audit_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_audit_LDADD = $(TEST_LIBS)
+tests_check_sysinfo_SOURCES = tests/check_sysinfo.c
+tests_check_sysinfo_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_sysinfo_LDADD = $(TEST_LIBS)

@@ -311,26 +311,11 @@ audit_body_value(const char *content_type, int64_t content_length, const char *b
 		return NULL;
 	}
 	if (utf8_valid(body, len)) {
-		struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+		const char *err = NULL;
+		size_t off;
 
-		if (tok) {
-			json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-			parsed = json_tokener_parse_ex(tok, body, (int)len);
-			if (json_tokener_get_error(tok) != json_tokener_success ||
-			    json_tokener_get_parse_end(tok) != len) {
-				/* trailing whitespace is fine, anything else is not JSON */
-				size_t e = json_tokener_get_parse_end(tok);
-
-				while (parsed && e < len && strchr(" \t\r\n", body[e]))
-					e++;
-				if (json_tokener_get_error(tok) != json_tokener_success || e != len) {
-					json_object_put(parsed);
-					parsed = NULL;
-				}
-			}
-			json_tokener_free(tok);
-		}
-		if (parsed || (len == 4 && memcmp(body, "null", 4) == 0)) {
+		parsed = json_parse_strict(body, len, JSON_MAX_DEPTH, &err, &off);
+		if (!err) {
 			if (!parsed || json_falsy(parsed)) {
 				*ret_omit = true;
 				return NULL;

@@ -22,3 +22,12 @@ json_object *json_new_float(double v);
 
 /* A JSON string of n bytes, invalid UTF-8 replaced by U+FFFD. NULL on ENOMEM. */
 json_object *json_new_string_lossy(const char *s, size_t n);
+
+/*
+ * Parse exactly one JSON value from s[0..n) (strict, UTF-8 validated, depth
+ * limited); only whitespace may follow it. Returns the value (which may be
+ * NULL for a JSON null: check *ret_error), or NULL with *ret_error set to a
+ * static description and *ret_offset to the position of the problem.
+ */
+json_object *json_parse_strict(const char *s, size_t n, int max_depth, const char **ret_error,
+    size_t *ret_offset);

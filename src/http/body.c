@@ -30,11 +30,9 @@ http_content_type_is_json(const char *ct)
 int
 http_body_parse_json(struct req *rq, struct verrs *v)
 {
-	struct json_tokener *tok;
+	const char *s = strbuf_str(&rq->body), *err = NULL;
+	size_t n = rq->body.len, off = 0;
 	json_object *obj;
-	const char *s = strbuf_str(&rq->body);
-	size_t n = rq->body.len, end;
-	enum json_tokener_error err;
 
 	if (!http_content_type_is_json(rq->content_type)) {
 		rq->json = json_new_string_lossy(s, n);
@@ -42,40 +40,19 @@ http_body_parse_json(struct req *rq, struct verrs *v)
 	}
 	if (n == 0)
 		return 0;
-	tok = json_tokener_new_ex(JSON_MAX_DEPTH);
-	if (!tok)
-		return -ENOMEM;
-	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
-	obj = json_tokener_parse_ex(tok, s, (int)n);
-	err = json_tokener_get_error(tok);
-	end = json_tokener_get_parse_end(tok);
-	if (err == json_tokener_continue)
-		err = json_tokener_error_parse_eof;
-	if (err == json_tokener_success) {
-		/* only whitespace may follow the value */
-		while (end < n && strchr(" \t\r\n", s[end]))
-			end++;
-		if (end < n) {
-			json_object_put(obj);
-			obj = NULL;
-			err = json_tokener_error_parse_unexpected;
-		}
-	}
-	json_tokener_free(tok);
-	if (err != json_tokener_success || !obj) {
+	obj = json_parse_strict(s, n, JSON_MAX_DEPTH, &err, &off);
+	if (err) {
 		char pos[32];
 		const char *loc[] = { "body", pos, NULL };
 		json_object *ctx = json_object_new_object();
 
-		(void)snprintf(pos, sizeof(pos), "#%zu", end);
-		json_object_object_add(ctx, "error", json_object_new_string(
-		    err == json_tokener_error_parse_unexpected && end < n ? "Extra data" :
-		    json_tokener_error_desc(err)));
+		(void)snprintf(pos, sizeof(pos), "#%zu", off);
+		json_object_object_add(ctx, "error", json_object_new_string(err));
 		(void)verrs_add(v, "json_invalid", loc, "JSON decode error", json_object_new_object(),
 		    ctx);
 		return -EBADMSG;
 	}
-	rq->json = obj;
+	rq->json = obj;		/* NULL for a JSON null: the validator says "missing" */
 	return 0;
 }
 
