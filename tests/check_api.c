@@ -25,6 +25,7 @@ static struct tmpdir *td;
 static struct config *cfg;
 static struct app app;
 static struct db *db;
+static struct worker worker;
 
 static void
 setup(void)
@@ -52,6 +53,8 @@ setup(void)
 
 	ck_assert_int_eq(db_migrate(cfg->database_path, NULL, NULL), 0);
 	ck_assert_int_eq(db_open(cfg->database_path, &db), 0);
+	worker.db = db;
+	ck_assert_int_eq(auth_cache_new(&worker.tokens), 0);
 	app = (struct app){ .cfg = cfg, .proc_root = "/proc", .bcrypt_cost = 4 };
 	ck_assert_int_eq(auth_new(cfg->jwt.secret_key, "HS256", 60, cfg->master_token, &app.auth), 0);
 	ck_assert_int_eq(audit_open(cfg->logs_dir, cfg->audit.log_file, true, &app.audit), 0);
@@ -65,6 +68,7 @@ teardown(void)
 	app.auth = auth_free(app.auth);
 	app.limiter = login_limiter_free(app.limiter);
 	db = db_close(db);
+	worker.tokens = auth_cache_free(worker.tokens);
 	cfg = config_free(cfg);
 	td = tmpdir_free(td);
 }
@@ -141,7 +145,7 @@ call(const char *method, const char *path, const char *body, ...)
 	env[n] = NULL;
 
 	resp_init(&rs);
-	ck_assert_int_eq(api_handle(&app, db, &rq, &rs), 0);
+	ck_assert_int_eq(api_handle(&app, &worker, &rq, &rs), 0);
 	res.status = rs.status;
 	res.body = strdup(strbuf_str(&rs.body));
 	res.headers = strdup(strbuf_str(&rs.headers));

@@ -186,6 +186,46 @@ START_TEST(test_garbage_tokens)
 }
 END_TEST
 
+START_TEST(test_cache)
+{
+	struct db_user u = user();
+	struct auth_cache *c = NULL;
+	struct identity id, id2;
+	int64_t created = 0;
+	char *tok = NULL, *tok2 = NULL;
+
+	ck_assert_int_eq(auth_cache_new(&c), 0);
+	ck_assert_int_eq(auth_token_issue(a, &u, NOW, &tok), 0);
+	/* miss, then hit: same identity */
+	ck_assert_int_eq(auth_token_verify_cached(a, c, tok, NOW, &id, &created), 0);
+	ck_assert_int_eq(auth_token_verify_cached(a, c, tok, NOW, &id2, &created), 0);
+	ck_assert_int_eq(memcmp(&id, &id2, sizeof(id)), 0);
+	ck_assert_int_eq(created, 1758622830123456LL);
+	ck_assert_int_eq(id.expires_usec, NOW + 3600LL * 1000000);
+	/* a cached token still expires */
+	ck_assert_int_eq(auth_token_verify_cached(a, c, tok, NOW + 3601LL * 1000000, &id, NULL),
+	    -ENOKEY);
+	/* a token one character off is not a hit */
+	tok2 = strdup(tok);
+	tok2[strlen(tok2) - 1] ^= 1;
+	ck_assert_int_eq(auth_token_verify_cached(a, c, tok2, NOW, &id, NULL), -ENOKEY);
+	/* many tokens: the cache stays bounded and still answers right */
+	for (int i = 0; i < 40; i++) {
+		char *t = NULL;
+
+		u.id = 100 + i;
+		ck_assert_int_eq(auth_token_issue(a, &u, NOW, &t), 0);
+		ck_assert_int_eq(auth_token_verify_cached(a, c, t, NOW, &id, NULL), 0);
+		ck_assert_int_eq(id.id, 100 + i);
+		free(t);
+	}
+	ck_assert_int_eq(auth_token_verify_cached(a, NULL, tok, NOW, &id, NULL), 0);
+	free(tok);
+	free(tok2);
+	auth_cache_free(c);
+}
+END_TEST
+
 START_TEST(test_master)
 {
 	struct identity id;
@@ -257,6 +297,7 @@ main(void)
 	tcase_add_test(tc, test_wrong_key_and_tamper);
 	tcase_add_loop_test(tc, test_forged_tokens, 0, (int)ELEMENTSOF(forged));
 	tcase_add_test(tc, test_garbage_tokens);
+	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_master);
 	tcase_add_test(tc, test_limiter);
 	suite_add_tcase(s, tc);

@@ -69,7 +69,7 @@ START_TEST(test_defaults)
 	ck_assert_str_eq(c->audit.sensitive_fields[3], "key");
 	ck_assert_ptr_null(c->audit.sensitive_fields[4]);
 	ck_assert(!c->restic.present);
-	ck_assert_int_eq(c->api.workers, 16);
+	ck_assert_int_eq(c->api.workers, 64);
 	config_free(c);
 }
 END_TEST

@@ -25,10 +25,17 @@ struct app {
 	unsigned bcrypt_cost;		/* AUTH_BCRYPT_COST except in tests */
 };
 
+/* What one worker thread owns: its SQLite connection and token cache. */
+struct worker {
+	struct db *db;
+	struct auth_cache *tokens;	/* may be NULL */
+};
+
 /* Everything a handler works with; db belongs to the calling thread. */
 struct ctx {
 	struct app *app;
 	struct db *db;
+	struct auth_cache *tokens;
 	struct req *rq;
 	struct resp *rs;
 };
@@ -55,7 +62,7 @@ struct route {
  * Handle one request completely: CORS, routing, body rules, auth,
  * validation, the handler, the audit record. Always fills rs; returns 0.
  */
-int api_handle(struct app *app, struct db *db, struct req *rq, struct resp *rs);
+int api_handle(struct app *app, struct worker *w, struct req *rq, struct resp *rs);
 
 /* Find the route for method+path: 0 and *ret, -ENOENT (404), -EOPNOTSUPP (405).
  * Fills rq->params. */

@@ -228,9 +228,9 @@ audit_request(struct ctx *c)
 }
 
 int
-api_handle(struct app *app, struct db *db, struct req *rq, struct resp *rs)
+api_handle(struct app *app, struct worker *w, struct req *rq, struct resp *rs)
 {
-	struct ctx c = { .app = app, .db = db, .rq = rq, .rs = rs };
+	struct ctx c = { .app = app, .db = w->db, .tokens = w->tokens, .rq = rq, .rs = rs };
 	int r;
 
 	r = req_init(rq);

@@ -34,7 +34,8 @@ resolve(struct ctx *c, struct identity *ret)
 		auth_identity_system(ret, now_realtime_usec());
 		return 0;
 	}
-	r = auth_token_verify(c->app->auth, token, now_realtime_usec(), ret, &created);
+	r = auth_token_verify_cached(c->app->auth, c->tokens, token, now_realtime_usec(), ret,
+	    &created);
 	if (r < 0)
 		return -EKEYREJECTED;
 	r = db_user_get_by_id(c->db, ret->id, &u);

@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,7 +24,7 @@ struct auth {
 	jwt_alg_t alg;
 	int64_t expire_usec;
 	char *master;
-	unsigned char cmp_key[32];	/* random key for length-hiding comparisons */
+	unsigned char master_digest[32];	/* SHA-256 of master, compared per request */
 };
 
 DEFINE_TRIVIAL_CLEANUP_FUNC(jwt_t *, jwt_free);
@@ -48,7 +49,8 @@ auth_new(const char *jwt_secret, const char *alg, int64_t expire_minutes,
 	a->alg = al;
 	a->expire_usec = expire_minutes * 60 * 1000000;
 	if (!a->key || (master_token && !a->master) ||
-	    random_bytes(a->cmp_key, sizeof(a->cmp_key)) < 0) {
+	    (a->master && !SHA256((const unsigned char *)a->master, strlen(a->master),
+	    a->master_digest))) {
 		auth_free(a);
 		return -ENOMEM;
 	}
@@ -72,40 +74,31 @@ auth_free(struct auth *a)
 	return NULL;
 }
 
-/*
- * Compare MACs of both strings under a per-process random key: the time
- * depends on neither the contents nor (beyond hashing) on where they differ,
- * and different lengths need no early exit.
- */
-static bool
-secret_equal_keyed(const unsigned char key[32], const char *x, const char *y)
-{
-	unsigned char mx[EVP_MAX_MD_SIZE], my[EVP_MAX_MD_SIZE];
-	unsigned int lx = 0, ly = 0;
-
-	if (!HMAC(EVP_sha256(), key, 32, (const unsigned char *)x, strlen(x), mx, &lx) ||
-	    !HMAC(EVP_sha256(), key, 32, (const unsigned char *)y, strlen(y), my, &ly) ||
-	    lx != ly)
-		return false;
-	return CRYPTO_memcmp(mx, my, lx) == 0;
-}
-
 bool
 auth_secret_equal(const char *a, const char *b)
 {
-	unsigned char key[32];
+	unsigned char da[32], db[32];
 
-	if (!a || !b || random_bytes(key, sizeof(key)) < 0)
+	/* compare digests of equal length in constant time: the time tells
+	 * neither where the secrets differ nor how long they are */
+	if (!a || !b || !SHA256((const unsigned char *)a, strlen(a), da) ||
+	    !SHA256((const unsigned char *)b, strlen(b), db))
 		return false;
-	return secret_equal_keyed(key, a, b);
+	return CRYPTO_memcmp(da, db, sizeof(da)) == 0;
 }
 
 bool
 auth_is_master(const struct auth *a, const char *token)
 {
+	unsigned char d[32];
+
 	if (!a->master || !*a->master || !token)
 		return false;
-	return secret_equal_keyed(a->cmp_key, a->master, token);
+	/* digests of equal length, compared in constant time: neither the
+	 * master token's length nor its content shows in the timing */
+	if (!SHA256((const unsigned char *)token, strlen(token), d))
+		return false;
+	return CRYPTO_memcmp(d, a->master_digest, sizeof(d)) == 0;
 }
 
 void
@@ -318,8 +311,101 @@ auth_token_verify(const struct auth *a, const char *token, int64_t now_usec,
 	    (size_t)json_object_get_string_len(uname) + 1);
 	if (fmt_iso_utc_z(id.created_at, sizeof(id.created_at), created_usec) < 0)
 		return -ENOKEY;
+	id.expires_usec = expv >= 9.2e12 ? INT64_MAX : (int64_t)(expv * 1e6);
 	*ret = id;
 	if (ret_created_usec)
 		*ret_created_usec = created_usec;
+	return 0;
+}
+
+/* ---- per-thread cache of verified tokens -------------------------------- */
+
+#define AUTH_CACHE_SLOTS 16
+
+struct cache_slot {
+	uint64_t hash;
+	char *token;
+	size_t len;
+	struct identity id;
+	int64_t created_usec;
+};
+
+struct auth_cache {
+	struct cache_slot slots[AUTH_CACHE_SLOTS];
+	unsigned next;		/* round-robin replacement */
+};
+
+int
+auth_cache_new(struct auth_cache **ret)
+{
+	struct auth_cache *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	*ret = c;
+	return 0;
+}
+
+struct auth_cache *
+auth_cache_free(struct auth_cache *c)
+{
+	if (!c)
+		return NULL;
+	for (size_t i = 0; i < AUTH_CACHE_SLOTS; i++)
+		free(c->slots[i].token);
+	free(c);
+	return NULL;
+}
+
+static uint64_t
+fnv1a(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 1099511628211ULL;
+	return h;
+}
+
+int
+auth_token_verify_cached(const struct auth *a, struct auth_cache *c, const char *token,
+    int64_t now_usec, struct identity *ret, int64_t *ret_created_usec)
+{
+	struct cache_slot *slot;
+	int64_t created;
+	size_t len;
+	uint64_t h;
+	char *copy;
+	int r;
+
+	if (!c || !token)
+		return auth_token_verify(a, token, now_usec, ret, ret_created_usec);
+	len = strlen(token);
+	h = fnv1a(token, len);
+	for (size_t i = 0; i < AUTH_CACHE_SLOTS; i++) {
+		slot = &c->slots[i];
+		/* the hash only picks the slot; the comparison is constant-time */
+		if (!slot->token || slot->hash != h || slot->len != len ||
+		    CRYPTO_memcmp(slot->token, token, len) != 0)
+			continue;
+		if (slot->id.expires_usec <= now_usec)
+			return -ENOKEY;
+		*ret = slot->id;
+		if (ret_created_usec)
+			*ret_created_usec = slot->created_usec;
+		return 0;
+	}
+	r = auth_token_verify(a, token, now_usec, ret, &created);
+	if (r < 0)
+		return r;
+	if (ret_created_usec)
+		*ret_created_usec = created;
+	copy = strndup(token, len);
+	if (!copy)
+		return 0;	/* verified; just not cached */
+	slot = &c->slots[c->next++ % AUTH_CACHE_SLOTS];
+	free(slot->token);
+	*slot = (struct cache_slot){ .hash = h, .token = copy, .len = len, .id = *ret,
+		.created_usec = created };
 	return 0;
 }

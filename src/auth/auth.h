@@ -22,6 +22,7 @@ struct identity {
 	enum user_role role;
 	char created_at[40];			/* API form: "…Z", or naive local for SYSTEM */
 	bool system;				/* master token */
+	int64_t expires_usec;			/* JWT exp; 0 for SYSTEM */
 };
 
 struct auth;
@@ -59,6 +60,20 @@ int auth_token_issue(const struct auth *a, const struct db_user *u, int64_t now_
  */
 int auth_token_verify(const struct auth *a, const char *token, int64_t now_usec,
     struct identity *ret, int64_t *ret_created_usec);
+
+/*
+ * A small cache of verified tokens, owned by one worker thread (no locking).
+ * The frontend sends the same token with every request; a hit skips the
+ * signature and JSON work but still honours exp. The caller still checks
+ * the user row (revocation) every time.
+ */
+struct auth_cache;
+
+int auth_cache_new(struct auth_cache **ret);
+struct auth_cache *auth_cache_free(struct auth_cache *c);
+/* auth_token_verify() through the cache (c may be NULL). Same results. */
+int auth_token_verify_cached(const struct auth *a, struct auth_cache *c, const char *token,
+    int64_t now_usec, struct identity *ret, int64_t *ret_created_usec);
 
 /* ---- login attempt limiter ---- */
 

@@ -73,7 +73,7 @@ static const struct key keys[] = {
 	{ "restic.password", K_STR, OFF(restic.password), NULL, 0, 0, KF_SECRET | KF_NULLABLE,
 	  "restic_password" },
 	{ "api", K_SECTION, 0, NULL, 0, 0, 0, NULL },
-	{ "api.workers", K_INT, OFF(api.workers), "16", 1, 512, 0, NULL },
+	{ "api.workers", K_INT, OFF(api.workers), "64", 1, 1024, 0, NULL },
 	{ "api.max_body_size", K_INT, OFF(api.max_body_size), "1048576", 1024, 1LL << 30, 0, NULL },
 	{ "api.login_attempts", K_INT, OFF(api.login_attempts), "10", 0, 1000000, 0, NULL },
 	{ "api.login_window_seconds", K_INT, OFF(api.login_window_seconds), "300", 1, 86400, 0, NULL },

@@ -32,6 +32,7 @@
 #include "common/util.h"
 
 #define DRAIN_MAX (16 * 1024 * 1024)	/* unread body bytes swallowed after an early answer */
+#define KEPT_IDLE_MS 2000		/* a kept connection idle this long is closed */
 
 extern char **environ;
 
@@ -73,7 +74,7 @@ fcgi_respond(FCGX_Request *req, const struct resp *rs)
 }
 
 static void
-serve_one(struct server *s, struct db *db, FCGX_Request *req)
+serve_one(struct server *s, struct worker *w, FCGX_Request *req)
 {
 	struct req rq = { .env = req->envp, .read = fcgi_read, .read_userdata = req };
 	struct resp rs;
@@ -82,7 +83,7 @@ serve_one(struct server *s, struct db *db, FCGX_Request *req)
 	int l;
 
 	resp_init(&rs);
-	(void)api_handle(&s->app, db, &rq, &rs);
+	(void)api_handle(&s->app, w, &rq, &rs);
 	/* swallow what the handler did not read, so nginx is not cut off mid-body */
 	if (!rq.body_loaded)
 		while (drained < DRAIN_MAX &&
@@ -93,12 +94,46 @@ serve_one(struct server *s, struct db *db, FCGX_Request *req)
 	resp_done(&rs);
 }
 
-/* Wait for a connection or for stop. Returns 0 with a request, -1 to stop. */
+/*
+ * Wait for the next request.
+ *
+ * A connection nginx keeps open (fastcgi_keep_conn) stays with this worker,
+ * which waits on it without the accept lock. An idle kept connection is
+ * closed after KEPT_IDLE_MS so that idle connections never hold workers for
+ * long (nginx drops a closed idle connection from its pool, and retries a
+ * request on a fresh one if it raced with the close). The nginx site keeps
+ * keepalive × worker_processes below api.workers so this stays rare.
+ *
+ * Returns 0 with a request, -1 to stop.
+ */
 static int
 accept_one(struct server *s, FCGX_Request *req)
 {
-	int r = -1;
+	int r;
 
+	while (!s->stopping && req->ipcFd >= 0) {
+		struct pollfd p[2] = {
+			{ .fd = req->ipcFd, .events = POLLIN },
+			{ .fd = s->stop_fd, .events = POLLIN },
+		};
+
+		r = poll(p, 2, KEPT_IDLE_MS);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			break;
+		if (p[1].revents)
+			return -1;
+		if (r == 0) {
+			FCGX_Free(req, 1);	/* idle: close it */
+			break;
+		}
+		/* the next request on the kept connection, or EOF (then ipcFd < 0) */
+		if (FCGX_Accept_r(req) == 0)
+			return 0;
+	}
+
+	r = -1;
 	pthread_mutex_lock(&s->accept_lock);
 	while (!s->stopping) {
 		struct pollfd p[2] = {
@@ -124,33 +159,35 @@ accept_one(struct server *s, FCGX_Request *req)
 		r = -1;
 	}
 	pthread_mutex_unlock(&s->accept_lock);
-	return s->stopping ? (r == 0 ? 0 : -1) : r;
+	return r;
 }
 
 static void *
 worker_main(void *userdata)
 {
 	struct server *s = userdata;
-	struct db *db = NULL;
+	struct worker w = { 0 };
 	FCGX_Request req;
 	int r;
 
-	r = db_open(s->app.cfg->database_path, &db);
+	r = db_open(s->app.cfg->database_path, &w.db);
 	if (r < 0) {
 		log_error_errno(r, "worker cannot open the database: %m");
 		return NULL;
 	}
-	if (FCGX_InitRequest(&req, s->listen_fd, 0) != 0) {
-		log_error("cannot initialise a FastCGI request");
-		db_close(db);
+	if (auth_cache_new(&w.tokens) < 0 || FCGX_InitRequest(&req, s->listen_fd, 0) != 0) {
+		log_error("cannot initialise a worker");
+		db_close(w.db);
+		auth_cache_free(w.tokens);
 		return NULL;
 	}
 	while (accept_one(s, &req) == 0) {
-		serve_one(s, db, &req);
-		FCGX_Finish_r(&req);
+		serve_one(s, &w, &req);
+		FCGX_Finish_r(&req);	/* keeps the connection when nginx asked for it */
 	}
-	FCGX_Free(&req, 0);
-	db_close(db);
+	FCGX_Free(&req, 1);
+	db_close(w.db);
+	auth_cache_free(w.tokens);
 	return NULL;
 }
 
@@ -194,7 +231,7 @@ usage(FILE *f)
 	    "  -l, --listen PATH    listen on this unix socket (development)\n"
 	    "  -c, --config FILE    configuration file (default: $MC_ADMIN_CONFIG or\n"
 	    "                       /etc/mc-admin/config.yaml)\n"
-	    "  -w, --workers N      worker threads (default: api.workers, 16)\n"
+	    "  -w, --workers N      worker threads (default: api.workers, 64)\n"
 	    "  -h, --help           this text\n"
 	    "      --version        print the version\n");
 }
@@ -228,8 +265,8 @@ main(int argc, char **argv)
 			config_path = optarg;
 			break;
 		case 'w':
-			if (parse_int64(optarg, 1, 512, &workers) < 0) {
-				fprintf(stderr, "mc-admin-api: --workers expects 1..512\n");
+			if (parse_int64(optarg, 1, 1024, &workers) < 0) {
+				fprintf(stderr, "mc-admin-api: --workers expects 1..1024\n");
 				return EXIT_FAILURE;
 			}
 			break;
