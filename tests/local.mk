@@ -3,7 +3,7 @@ TEST_EXTENSIONS = .py .sh
 AM_TESTS_ENVIRONMENT = \
 	abs_top_srcdir='$(abs_top_srcdir)'; export abs_top_srcdir; \
 	abs_top_builddir='$(abs_top_builddir)'; export abs_top_builddir; \
-	NGINX='$(NGINX)'; export NGINX;
+	NGINX_BIN='$(NGINX)'; export NGINX_BIN;
 PY_LOG_COMPILER = $(PYTHON3)
 SH_LOG_COMPILER = $(SHELL)
 
@@ -46,3 +46,10 @@ tests_check_audit_LDADD = $(TEST_LIBS)
 tests_check_sysinfo_SOURCES = tests/check_sysinfo.c
 tests_check_sysinfo_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_sysinfo_LDADD = $(TEST_LIBS)
+
+# integration: the real binaries behind a real nginx (tests/integration/harness.py)
+EXTRA_DIST += tests/integration/harness.py
+if INTEGRATION_TESTS
+INTEGRATION_TESTS += tests/integration/test_foundation.py
+endif
+EXTRA_DIST += tests/integration/test_foundation.py

@@ -8,14 +8,16 @@
 #   stack.sh stop STATE_DIR
 #
 # Environment: MC_ADMIN_BUILD (build tree, default <top>/build),
-# MC_ADMIN_WEB_ROOT (frontend, default contrib/web), NGINX (nginx binary),
+# MC_ADMIN_WEB_ROOT (frontend, default contrib/web), NGINX_BIN (nginx binary),
 # MC_ADMIN_WORKERS (API worker threads).
 set -eu
 
 top=$(cd "$(dirname "$0")/../.." && pwd)
 build=${MC_ADMIN_BUILD:-$top/build}
 web=${MC_ADMIN_WEB_ROOT:-$top/contrib/web}
-nginx=${NGINX:-$(command -v nginx || echo /usr/sbin/nginx)}
+# (not $NGINX: nginx reads that variable as a list of inherited sockets)
+nginx=${NGINX_BIN:-$(command -v nginx || echo /usr/sbin/nginx)}
+unset NGINX
 
 die() { echo "stack.sh: $*" >&2; exit 1; }
 
@@ -57,7 +59,7 @@ start)
 esac
 
 [ -x "$build/src/mc-admin-api" ] || die "no build in '$build' (build first, or set MC_ADMIN_BUILD)"
-[ -x "$nginx" ] || die "nginx not found (set NGINX)"
+[ -x "$nginx" ] || die "nginx not found (set NGINX_BIN)"
 [ -f "$web/index.html" ] || die "no index.html in the web root '$web'"
 
 mkdir -p "$state/run" "$state/logs" "$state/servers" "$state/archives" "$state/nginx/tmp"
@@ -87,7 +89,7 @@ stop
 api_args="--listen $state/run/api.sock"
 [ -n "${MC_ADMIN_WORKERS:-}" ] && api_args="$api_args --workers $MC_ADMIN_WORKERS"
 # shellcheck disable=SC2086
-"$build/src/mc-admin-api" $api_args 2>>"$state/logs/api.log" &
+"$build/src/mc-admin-api" $api_args </dev/null >>"$state/logs/api.log" 2>&1 &
 echo $! > "$state/run/api.pid"
 i=0
 while [ ! -S "$state/run/api.sock" ]; do
