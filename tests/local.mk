@@ -53,3 +53,15 @@ if INTEGRATION_TESTS
 INTEGRATION_TESTS += tests/integration/test_foundation.py
 endif
 EXTRA_DIST += tests/integration/test_foundation.py
+
+# deployment test under real systemd (Docker + debootstrap): make check-deploy
+EXTRA_DIST += tests/deploy/run.sh
+check-deploy: all
+	$(MKDIR_P) deploy-build
+	cd deploy-build && $(abs_top_srcdir)/configure -q --prefix=/usr --sysconfdir=/etc \
+		--localstatedir=/var $(DEPLOY_CONFIGURE_FLAGS) && $(MAKE) -s
+	$(abs_top_srcdir)/tests/deploy/run.sh deploy-build
+clean-local: clean-deploy
+clean-deploy:
+	-rm -rf deploy-build
+.PHONY: check-deploy clean-deploy
