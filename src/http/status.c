@@ -24,6 +24,8 @@ static const struct {
 	{ EMSGSIZE, 413 },	/* body larger than the route allows */
 	{ EUSERS, 429 },	/* too many attempts */
 	{ EBUSY, 503 },		/* database locked / dependency busy */
+	{ EHOSTDOWN, 503 },	/* docker (or another local service) unreachable */
+	{ ETIMEDOUT, 504 },	/* an external command or RCON ran out of time */
 };
 
 int

@@ -1,0 +1,2 @@
+-- Login codes of the WebSocket daemon (API-core §7.2, §17.1): reserved for
+-- the WebSocket issue; filled in by it.

@@ -1,0 +1,2 @@
+-- Multi-file upload sessions (API-core §13.9): reserved for the file-manager
+-- issue; filled in by it.
