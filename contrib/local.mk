@@ -1,0 +1,12 @@
+# contrib: the development stack and the benchmarks.
+EXTRA_DIST += contrib/dev/stack.sh contrib/dev/run contrib/dev/test \
+	contrib/web/index.html contrib/web/robots.txt contrib/web/static/placeholder.css \
+	contrib/web/assets/placeholder.css contrib/bench/run-all.sh $(BENCH_SCRIPTS)
+BENCH_SCRIPTS = contrib/bench/bench-api.sh
+
+# make bench: every contrib/bench/bench-*.sh against this build tree; they
+# start what they need (the dev stack on a free port, simulator containers)
+# and print their figures. Nothing here is asserted: speed is measured.
+bench: all
+	MC_ADMIN_BUILD=$(abs_top_builddir) $(SHELL) $(srcdir)/contrib/bench/run-all.sh
+.PHONY: bench
