@@ -1,8 +1,8 @@
 # contrib: the development stack and the benchmarks.
 EXTRA_DIST += contrib/dev/stack.sh contrib/dev/run contrib/dev/test \
 	contrib/web/index.html contrib/web/robots.txt contrib/web/static/placeholder.css \
-	contrib/web/assets/placeholder.css contrib/bench/run-all.sh $(BENCH_SCRIPTS)
-BENCH_SCRIPTS = contrib/bench/bench-api.sh
+	contrib/web/assets/placeholder.css contrib/bench/run-all.sh $(BENCH_FILES)
+BENCH_FILES = contrib/bench/bench-api.sh
 
 # make bench: every contrib/bench/bench-*.sh against this build tree; they
 # start what they need (the dev stack on a free port, simulator containers)
