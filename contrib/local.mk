@@ -1,5 +1,5 @@
 # contrib: the development stack and the benchmarks.
-EXTRA_DIST += contrib/dev/stack.sh contrib/dev/run contrib/dev/test \
+EXTRA_DIST += contrib/dev/stack.sh contrib/dev/run contrib/dev/test contrib/dev/common.sh \
 	contrib/web/index.html contrib/web/robots.txt contrib/web/static/placeholder.css \
 	contrib/web/assets/placeholder.css contrib/bench/run-all.sh $(BENCH_FILES)
 BENCH_FILES = contrib/bench/bench-api.sh
@@ -10,3 +10,8 @@ BENCH_FILES = contrib/bench/bench-api.sh
 bench: all
 	MC_ADMIN_BUILD=$(abs_top_builddir) $(SHELL) $(srcdir)/contrib/bench/run-all.sh
 .PHONY: bench
+
+EXTRA_DIST += contrib/lint.sh
+lint:
+	cd $(srcdir) && $(SHELL) contrib/lint.sh src
+.PHONY: lint

@@ -65,3 +65,16 @@ clean-local: clean-deploy
 clean-deploy:
 	-rm -rf deploy-build
 .PHONY: check-deploy clean-deploy
+
+# the unit tests under valgrind (no fork, so leaks are seen; leaks are errors)
+check-valgrind: $(check_PROGRAMS)
+	@set -e; for t in $(UNIT_TESTS); do \
+		echo "  VALGRIND $$t"; \
+		if ! abs_top_srcdir='$(abs_top_srcdir)' abs_top_builddir='$(abs_top_builddir)' \
+		    CK_FORK=no CK_DEFAULT_TIMEOUT=900 $(VALGRIND) --quiet --leak-check=full \
+		    --errors-for-leak-kinds=definite,indirect --error-exitcode=1 \
+		    ./$$t > $$t.valgrind.log 2>&1; then \
+			cat $$t.valgrind.log; exit 1; \
+		fi; \
+	done
+.PHONY: check-valgrind
