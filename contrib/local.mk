@@ -1,7 +1,6 @@
 # contrib: the development stack and the benchmarks.
 EXTRA_DIST += contrib/dev/stack.sh contrib/dev/run contrib/dev/test contrib/dev/common.sh \
-	contrib/web/index.html contrib/web/robots.txt contrib/web/static/placeholder.css \
-	contrib/web/assets/placeholder.css contrib/bench/run-all.sh $(BENCH_FILES)
+	contrib/bench/run-all.sh $(BENCH_FILES)
 BENCH_FILES = contrib/bench/bench-api.sh
 
 # make bench: every contrib/bench/bench-*.sh against this build tree; they

@@ -1,13 +1,14 @@
 # nginx site for production (the development stack fills the same template
 # itself, see contrib/dev/stack.sh), and the placeholder web root.
 nginxdir = $(datadir)/mc-admin/nginx
-nginx_DATA = nginx/mc-admin.conf nginx/mc-admin-fastcgi.conf nginx/mc-admin-websocket.conf
+nginx_DATA = nginx/mc-admin.conf
+dist_nginx_DATA = nginx/mc-admin-fastcgi.conf nginx/mc-admin-websocket.conf
 webdir = $(datadir)/mc-admin/web
-web_DATA = contrib/web/index.html contrib/web/robots.txt
+dist_web_DATA = contrib/web/index.html contrib/web/robots.txt
 webstaticdir = $(webdir)/static
-webstatic_DATA = contrib/web/static/placeholder.css
+dist_webstatic_DATA = contrib/web/static/placeholder.css
 webassetsdir = $(webdir)/assets
-webassets_DATA = contrib/web/assets/placeholder.css
+dist_webassets_DATA = contrib/web/assets/placeholder.css
 
 CLEANFILES += nginx/mc-admin.conf
 EXTRA_DIST += nginx/mc-admin-site.conf.in
