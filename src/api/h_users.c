@@ -64,7 +64,7 @@ h_admin_users_create(struct ctx *c)
 	enum user_role role = role_s ? user_role_from_string(role_s) : ROLE_ADMIN;
 	_cleanup_free_ char *hash = NULL;
 	struct db_user u = { 0 };
-	char esc[128];
+	char esc[128], esc2[128];
 	int r;
 
 	r = auth_password_hash(password, c->app->bcrypt_cost, &hash);
@@ -76,7 +76,7 @@ h_admin_users_create(struct ctx *c)
 	if (r < 0)
 		return r;
 	log_info("user '%s' (%s) created by '%s'", log_escape(esc, sizeof(esc), username),
-	    user_role_to_string(role), c->rq->ident.username);
+	    user_role_to_string(role), log_escape(esc2, sizeof(esc2), c->rq->ident.username));
 	r = resp_json(c->rs, 200, user_public_from_row(&u));
 	db_user_done(&u);
 	return r;
@@ -85,6 +85,7 @@ h_admin_users_create(struct ctx *c)
 int
 h_admin_users_delete(struct ctx *c)
 {
+	char esc[128];
 	int64_t id;
 	int r;
 
@@ -98,7 +99,8 @@ h_admin_users_delete(struct ctx *c)
 		return resp_detail(c->rs, 404, "User not found");
 	if (r < 0)
 		return r;
-	log_info("user %lld deleted by '%s'", (long long)id, c->rq->ident.username);
+	log_info("user %lld deleted by '%s'", (long long)id,
+	    log_escape(esc, sizeof(esc), c->rq->ident.username));
 	{
 		json_object *o = json_object_new_object();
 
