@@ -1,7 +1,9 @@
 # contrib: the development stack and the benchmarks.
 EXTRA_DIST += contrib/dev/stack.sh contrib/dev/run contrib/dev/test contrib/dev/common.sh \
 	contrib/bench/run-all.sh $(BENCH_FILES)
-BENCH_FILES = contrib/bench/bench-api.sh
+BENCH_FILES = contrib/bench/bench-api.sh contrib/bench/bench-servers.sh
+BENCH_FILES += contrib/bench/bench-ws.sh
+BENCH_FILES += contrib/bench/bench-files.sh
 
 # make bench: every contrib/bench/bench-*.sh against this build tree; they
 # start what they need (the dev stack on a free port, simulator containers)

@@ -20,4 +20,6 @@ nginx/mc-admin.conf: $(srcdir)/nginx/mc-admin-site.conf.in Makefile
 		-e 's|@API_SOCKET[@]|/run/mc-admin/api.sock|' \
 		-e 's|@WS_SOCKET[@]|/run/mc-admin/ws.sock|' \
 		-e 's|@NGINX_CONF_DIR[@]|$(nginxdir)|' \
+		-e 's|@SERVER_PATH[@]|/srv/mc-admin/servers|' \
+		-e 's|@ARCHIVE_PATH[@]|/srv/mc-admin/archives|' \
 		$(srcdir)/nginx/mc-admin-site.conf.in > $@.tmp && mv $@.tmp $@

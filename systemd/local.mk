@@ -2,6 +2,12 @@
 systemdunitdir = $(systemdsystemunitdir)
 systemdunit_DATA = systemd/mc-admin-api.socket systemd/mc-admin-api.service \
 	systemd/mc-admin-secrets.service
+# the WebSocket daemon (issue #4)
+systemdunit_DATA += systemd/mc-admin-ws.socket systemd/mc-admin-ws.service
+CLEANFILES += systemd/mc-admin-ws.service
+EXTRA_DIST += systemd/mc-admin-ws.socket systemd/mc-admin-ws.service.in
+systemd/mc-admin-ws.service: $(srcdir)/systemd/mc-admin-ws.service.in Makefile
+	$(AM_V_GEN)$(MKDIR_P) systemd && $(subst_paths) $(srcdir)/systemd/mc-admin-ws.service.in > $@.tmp && mv $@.tmp $@
 sysusersdir = $(prefix)/lib/sysusers.d
 tmpfilesdir = $(prefix)/lib/tmpfiles.d
 mcadminconfdir = $(sysconfdir)/mc-admin

@@ -54,6 +54,22 @@ INTEGRATION_TESTS += tests/integration/test_foundation.py
 endif
 EXTRA_DIST += tests/integration/test_foundation.py
 
+# file manager, archive manager, populate (issue 5): attack corpus, crashes, flows
+if INTEGRATION_TESTS
+INTEGRATION_TESTS += tests/integration/test_files.py
+endif
+EXTRA_DIST += tests/integration/test_files.py
+# servers on real Docker with the mcsim image (issue #3); MC_ADMIN_SKIP_DOCKER=1 skips
+if INTEGRATION_TESTS
+INTEGRATION_TESTS += tests/integration/test_servers.py
+endif
+EXTRA_DIST += tests/integration/test_servers.py tests/mcsim/README.md tests/mcsim/test-mcsim.sh
+# mc-admin-ws through nginx: login codes, consoles on the mcsim image (issue #4)
+if INTEGRATION_TESTS
+INTEGRATION_TESTS += tests/integration/test_ws.py
+endif
+EXTRA_DIST += tests/integration/test_ws.py
+
 # deployment test under real systemd (Docker + debootstrap): make check-deploy
 EXTRA_DIST += tests/deploy/run.sh
 check-deploy: all

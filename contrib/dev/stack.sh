@@ -1,5 +1,5 @@
 #!/bin/sh
-# Run the mc-admin stack (nginx + mc-admin-api) from a build tree, with all
+# Run the mc-admin stack (nginx + mc-admin-api + mc-admin-ws) from a build tree, with all
 # state in one folder: SQLite file, generated secrets, servers, archives,
 # logs, sockets and nginx's own files. Used by contrib/dev/run and by the
 # integration tests.
@@ -38,6 +38,15 @@ stop() {
 			sleep 0.1; i=$((i + 1))
 		done
 		rm -f "$state/run/api.pid"
+	fi
+	# mc-admin-ws: SIGTERM closes its WebSockets (1012) and exits
+	if [ -f "$state/run/ws.pid" ]; then
+		kill "$(cat "$state/run/ws.pid")" 2>/dev/null || true
+		i=0
+		while kill -0 "$(cat "$state/run/ws.pid")" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1; i=$((i + 1))
+		done
+		rm -f "$state/run/ws.pid"
 	fi
 	i=0
 	while [ -f "$state/nginx/nginx.pid" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
@@ -98,12 +107,24 @@ while [ ! -S "$state/run/api.sock" ]; do
 	sleep 0.05; i=$((i + 1))
 done
 
+# mc-admin-ws: the WebSocket daemon (login codes, consoles) on run/ws.sock
+rm -f "$state/run/ws.sock"
+"$build/src/mc-admin-ws" --listen "$state/run/ws.sock" </dev/null >>"$state/logs/ws.log" 2>&1 &
+echo $! > "$state/run/ws.pid"
+i=0
+while [ ! -S "$state/run/ws.sock" ]; do
+	kill -0 "$(cat "$state/run/ws.pid")" 2>/dev/null || die "mc-admin-ws failed: see $state/logs/ws.log"
+	[ $i -lt 100 ] || die "mc-admin-ws did not create its socket"
+	sleep 0.05; i=$((i + 1))
+done
+
 # nginx: our site template, private prefix, workers as the current user
 conf=$state/nginx
 cp "$top/nginx/mc-admin-fastcgi.conf" "$top/nginx/mc-admin-websocket.conf" "$conf/"
 sed -e "s|@LISTEN@|127.0.0.1:$port|" -e "s|@WEB_ROOT@|$web|" \
     -e "s|@API_SOCKET@|$state/run/api.sock|" -e "s|@WS_SOCKET@|$state/run/ws.sock|" \
     -e "s|@NGINX_CONF_DIR@|$conf|" \
+    -e "s|@SERVER_PATH@|$state/servers|" -e "s|@ARCHIVE_PATH@|$state/archives|" \
     "$top/nginx/mc-admin-site.conf.in" > "$conf/site.conf"
 mime=/etc/nginx/mime.types
 [ -f "$mime" ] || mime=$conf/site.conf	# harmless fallback: no extra types

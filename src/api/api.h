@@ -12,6 +12,7 @@
 #include "db/db.h"
 #include "http/body.h"
 #include "http/http.h"
+#include "servers/servers.h"
 #include "sysinfo/sysinfo.h"
 
 /* Shared, read-mostly state built by main() and passed down explicitly. */
@@ -23,6 +24,7 @@ struct app {
 	struct login_limiter *limiter;
 	const char *proc_root;		/* "/proc" except in tests */
 	unsigned bcrypt_cost;		/* AUTH_BCRYPT_COST except in tests */
+	struct servers *servers;	/* Minecraft servers (§11); NULL: 503 */
 };
 
 /* What one worker thread owns: its SQLite connection and token cache. */
@@ -48,6 +50,10 @@ enum route_flags {
 	ROUTE_JSON_BODY = 1 << 2,	/* JSON object body, checked against fields */
 	ROUTE_BODY_OPTIONAL = 1 << 3,	/* no body means {} */
 	ROUTE_FORM_BODY = 1 << 4,	/* urlencoded or multipart, in memory */
+	ROUTE_STREAM_BODY = 1 << 5,	/* uploads: not pre-read, the handler streams it with
+					 * req_read() after auth (a body small enough for
+					 * the audit log is read first) */
+	ROUTE_CONTENT_BODY = 1 << 6,	/* with JSON_BODY: up to files.max_content_size more */
 };
 
 struct route {
@@ -78,6 +84,8 @@ json_object *api_user_public(int64_t id, const char *username, enum user_role ro
 
 /* handlers */
 int h_auth_token(struct ctx *c);
+/* master token only, its own 422/403 rules (§7.2): h_verify_code.c */
+int h_auth_verify_code(struct ctx *c);
 int h_user_me(struct ctx *c);
 int h_admin_users_list(struct ctx *c);
 int h_admin_users_create(struct ctx *c);
@@ -86,3 +94,40 @@ int h_system_info(struct ctx *c);
 int h_system_disk_usage(struct ctx *c);
 int h_system_cpu_percent(struct ctx *c);
 int h_system_health(struct ctx *c);
+/* /api/servers (§12.1-§12.9, §12.11): h_servers.c, h_servers_ops.c */
+int h_servers_list(struct ctx *c);
+int h_server_get(struct ctx *c);
+int h_server_create(struct ctx *c);
+int h_server_status(struct ctx *c);
+int h_server_cpu_percent(struct ctx *c);
+int h_server_memory(struct ctx *c);
+int h_server_iostats(struct ctx *c);
+int h_server_disk_usage(struct ctx *c);
+int h_server_players(struct ctx *c);
+int h_server_compose_get(struct ctx *c);
+int h_server_compose_update(struct ctx *c);
+int h_server_operations(struct ctx *c);
+int h_server_rcon(struct ctx *c);
+/* file manager, archive manager, populate (§12.10, §13, §14): h_files*.c, h_archive*.c */
+int h_files_list(struct ctx *c);
+int h_files_content_get(struct ctx *c);
+int h_files_content_set(struct ctx *c);
+int h_files_download(struct ctx *c);
+int h_files_upload(struct ctx *c);
+int h_files_create(struct ctx *c);
+int h_files_delete(struct ctx *c);
+int h_files_rename(struct ctx *c);
+int h_files_upload_check(struct ctx *c);
+int h_files_upload_policy(struct ctx *c);
+int h_files_upload_multiple(struct ctx *c);
+int h_server_populate(struct ctx *c);
+int h_archive_list(struct ctx *c);
+int h_archive_content_get(struct ctx *c);
+int h_archive_content_set(struct ctx *c);
+int h_archive_download(struct ctx *c);
+int h_archive_upload(struct ctx *c);
+int h_archive_create(struct ctx *c);
+int h_archive_delete(struct ctx *c);
+int h_archive_rename(struct ctx *c);
+int h_archive_sha256(struct ctx *c);
+int h_archive_compress(struct ctx *c);

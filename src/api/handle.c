@@ -96,9 +96,25 @@ route_body(struct ctx *c, const struct route *rt, struct verrs *v)
 	struct req *rq = c->rq;
 	int r;
 
+	if (rt->flags & ROUTE_STREAM_BODY) {
+		/* never buffered, except what the audit log may record (§6.3:
+		 * decided from Content-Length); the handler streams the rest */
+		const struct config *cfg = c->app->cfg;
+
+		if (audit_enabled(c->app->audit) && cfg->audit.log_request_body &&
+		    rq->content_length > 0 && rq->content_length <= cfg->audit.max_body_size) {
+			r = req_load_body(rq, (size_t)cfg->audit.max_body_size);
+			if (r == -EIO)	/* shorter than announced: the client went away */
+				return resp_detail(c->rs, 400, "Incomplete request body") < 0 ?
+				    -ENOMEM : 1;
+			return r;
+		}
+		return 0;
+	}
 	if (!(rt->flags & (ROUTE_JSON_BODY | ROUTE_FORM_BODY)))
 		return 0;
-	r = req_load_body(rq, (size_t)c->app->cfg->api.max_body_size);
+	r = req_load_body(rq, (size_t)c->app->cfg->api.max_body_size +
+	    ((rt->flags & ROUTE_CONTENT_BODY) ? (size_t)c->app->cfg->files.max_content_size : 0));
 	if (r < 0)
 		return r;
 	if (rt->flags & ROUTE_JSON_BODY) {

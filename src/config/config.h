@@ -51,6 +51,43 @@ struct config {
 		int64_t login_attempts;		/* failed logins per client per window */
 		int64_t login_window_seconds;
 	} api;
+	struct {
+		char *socket;			/* Engine API unix socket */
+		char *binary;			/* docker CLI (plugin flavour, compose v1's exec) */
+		char *compose_command;		/* "" = detect "docker compose"/"docker-compose" */
+		int64_t command_timeout_seconds;	/* each compose command */
+		int64_t api_timeout_ms;		/* each Engine API request */
+	} docker;
+	struct {
+		int64_t timeout_seconds;	/* RCON command (direct or rcon-cli) */
+	} rcon;
+	struct {
+		int64_t max_content_size;	/* text read/edit (§13.2/3, §14.2/3), bytes */
+		int64_t upload_session_seconds;	/* §13.9 session lifetime, fixed */
+		char *accel_prefix;		/* nginx internal location for downloads */
+	} files;
+	struct {
+		int64_t max_entries;		/* populate: entries in one archive */
+		int64_t max_total_size;		/* populate: declared + written bytes */
+		int64_t max_ratio;		/* populate: unpacked/packed size, 0 = off */
+		int64_t compress_level;		/* compress: LZMA2 level 0-9 */
+	} archive;
+	struct {
+		int64_t max_connections;	/* mc-admin-ws sockets in total */
+		int64_t max_login_connections;	/* /api/auth/code sockets */
+		int64_t max_console_per_server;	/* console sockets of one server */
+		int64_t max_message_bytes;	/* inbound frame/message */
+		int64_t messages_per_second;	/* inbound, per socket (0 = no limit) */
+		int64_t message_burst;
+		int64_t send_queue_bytes;	/* outbound, per socket */
+		int64_t handshake_timeout_ms;	/* upgrade request must arrive in time */
+		int64_t ping_interval_seconds;	/* keep-alive (0 = off) */
+		int64_t login_poll_ms;		/* verified login codes are picked up this fast */
+		int64_t history_lines;		/* console backlog asked of docker */
+		int64_t history_bytes;		/* console history kept per container */
+		int64_t command_timeout_seconds;	/* console command (compose exec) */
+		int64_t workers;		/* threads for docker and compose calls */
+	} ws;
 
 	char *source_file;	/* the YAML file actually read, or NULL */
 };

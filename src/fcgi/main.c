@@ -30,6 +30,10 @@
 #include "api/api.h"
 #include "common/log.h"
 #include "common/util.h"
+#include "monitor/monitor.h"
+#include "outbound/compose-cli.h"
+#include "outbound/docker.h"
+#include "servers/servers.h"
 
 #define DRAIN_MAX (16 * 1024 * 1024)	/* unread body bytes swallowed after an early answer */
 #define KEPT_IDLE_MS 2000		/* a kept connection idle this long is closed */
@@ -45,6 +49,10 @@ struct server {
 	volatile int stopping;
 	unsigned n_workers;
 	pthread_t *workers;
+	/* the Minecraft servers (issue #3); app.servers borrows them */
+	struct docker *docker;
+	struct compose_cli *compose;
+	struct monitor_sampler *sampler;
 };
 
 static ssize_t
@@ -219,6 +227,85 @@ listen_unix(const char *path)
 	return TAKE_FD(fd);
 }
 
+/*
+ * Docker: the Engine API client, the compose command (detected once) and
+ * the container CPU sampler. Docker being down or compose missing is not
+ * fatal: status answers 503 and lifecycle calls 503 until it is fixed
+ * (compose is only detected here, so installing it needs a restart).
+ */
+static int
+servers_setup(struct server *s, const struct config *cfg)
+{
+	struct docker_config dc = {
+		.socket_path = cfg->docker.socket,
+		.timeout_ms = cfg->docker.api_timeout_ms,
+	};
+	const char *home = getenv("HOME");
+	_cleanup_free_ char *docker_host = NULL;
+	struct compose_cli_config cc = {
+		.command = cfg->docker.compose_command,
+		.docker = cfg->docker.binary,
+		.home = home && home[0] == '/' ? home : "/",
+	};
+	struct monitor_sampler_config mc = {
+		.proc_root = s->app.proc_root,
+		.cgroup_root = cfg->cgroup_path,
+	};
+	int r;
+
+	r = docker_new(&dc, &s->docker);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up the docker client for '%s': %m",
+		    cfg->docker.socket);
+	r = docker_ping(s->docker, /* ret_error= */ NULL);
+	if (r < 0)
+		log_warning_errno(r, "docker at '%s' does not answer (%m): server status will "
+		    "answer 503 until it does, ignoring", cfg->docker.socket);
+
+	/* the CLI talks to the same daemon as the API client */
+	if (asprintf(&docker_host, "unix://%s", cfg->docker.socket) < 0)
+		return log_error_errno(-ENOMEM, "out of memory");
+	cc.docker_host = docker_host;
+	r = compose_cli_detect(&cc, &s->compose);
+	if (r == -ENOMEM)
+		return log_error_errno(-ENOMEM, "out of memory");
+	if (r < 0)
+		log_warning_errno(r, "no docker compose command found%s%s%s: server lifecycle "
+		    "operations will answer 503, ignoring", *cfg->docker.compose_command ?
+		    " (configured: '" : "", cfg->docker.compose_command,
+		    *cfg->docker.compose_command ? "')" : "");
+	else
+		log_info("docker compose: %s (%s)", compose_cli_command(s->compose),
+		    compose_cli_version(s->compose));
+
+	r = monitor_sampler_start(&mc, &s->sampler);
+	if (r < 0)
+		return log_error_errno(r, "cannot start the container CPU sampler: %m");
+
+	r = servers_new(&(struct servers_config){
+		.server_path = cfg->server_path,
+		.proc_root = s->app.proc_root,
+		.cgroup_root = cfg->cgroup_path,
+		.docker = s->docker,
+		.cli = s->compose,
+		.sampler = s->sampler,
+		.command_timeout_ms = cfg->docker.command_timeout_seconds * 1000,
+		.rcon_timeout_ms = cfg->rcon.timeout_seconds * 1000,
+	}, &s->app.servers);
+	if (r < 0)
+		return log_error_errno(r, "cannot set up server management: %m");
+	return 0;
+}
+
+static void
+servers_teardown(struct server *s)
+{
+	s->app.servers = servers_free(s->app.servers);
+	s->sampler = monitor_sampler_stop(s->sampler);
+	s->compose = compose_cli_free(s->compose);
+	s->docker = docker_free(s->docker);
+}
+
 static void
 usage(FILE *f)
 {
@@ -283,6 +370,11 @@ main(int argc, char **argv)
 
 	log_setup("mc-admin-api", LOG_INFO);
 	(void)signal(SIGPIPE, SIG_IGN);
+	/* libcurl's process-wide set-up, before any thread (Docker Engine API) */
+	if (docker_global_init() < 0) {
+		log_error("cannot initialise libcurl");
+		return EXIT_FAILURE;
+	}
 
 	r = config_load(config_path, environ, &cfg, &cfg_error);
 	if (r < 0) {
@@ -364,6 +456,8 @@ main(int argc, char **argv)
 		log_error_errno(r, "cannot start the CPU sampler: %m");
 		goto out;
 	}
+	if (servers_setup(&s, cfg) < 0)
+		goto out;
 	pthread_mutex_init(&s.accept_lock, NULL);
 	s.workers = calloc(s.n_workers, sizeof(pthread_t));
 	if (!s.workers)
@@ -399,6 +493,7 @@ stop:
 	free(s.workers);
 	pthread_mutex_destroy(&s.accept_lock);
 out:
+	servers_teardown(&s);
 	s.app.cpu = cpu_sampler_stop(s.app.cpu);
 	s.app.audit = audit_close(s.app.audit);
 	s.app.limiter = login_limiter_free(s.app.limiter);
@@ -410,5 +505,6 @@ out:
 		(void)unlink(listen_path);
 	}
 	config_free(cfg);
+	docker_global_cleanup();
 	return ret;
 }
