@@ -31,7 +31,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -1262,6 +1264,118 @@ START_TEST(test_atomic_stream_and_abort)
 }
 END_TEST
 
+/* Names in a directory of the base that are temporaries (hidden from listings). */
+static size_t
+count_tmp(const char *rel)
+{
+	int fd = openat(base_fd, *rel ? rel : ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	struct dirent *de;
+	size_t n = 0;
+	DIR *d;
+
+	ck_assert_int_ge(fd, 0);
+	d = fdopendir(fd);
+	ck_assert_ptr_nonnull(d);
+	while ((de = readdir(d)))
+		n += pathsafe_is_tmp_name(de->d_name);
+	closedir(d);
+	return n;
+}
+
+/*
+ * A writer killed between begin and commit (SIGKILL: no cleanup runs) leaves
+ * the target untouched; with O_TMPFILE it leaves nothing at all, with the
+ * named temporaries one hidden file that listings do not show.
+ */
+START_TEST(test_atomic_writer_killed)
+{
+	struct pathsafe_listing *l = NULL;
+	int status;
+	pid_t pid;
+
+	set_mode(_i);
+	pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct pathsafe_atomic a = PATHSAFE_ATOMIC_INIT;
+
+		if (pathsafe_atomic_begin(base_fd, "notes.txt", 0644, PATHSAFE_MUST_EXIST, &a) < 0 ||
+		    pathsafe_atomic_write(&a, "half of the new", 15) < 0 ||
+		    pathsafe_atomic_begin(base_fd, "world/fresh.bin", 0644, 0, &a) < 0)
+			_exit(1);
+		(void)raise(SIGKILL);
+		_exit(2);
+	}
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	assert_base_content("notes.txt", "hello");
+	ck_assert(!base_exists("world/fresh.bin"));
+	if (_i % MODE_MAX == MODE_OPENAT2) {
+		/* this file system has O_TMPFILE (tmpfs, ext4, xfs, btrfs all do) */
+		ck_assert_uint_eq(count_tmp(""), 0);
+		ck_assert_uint_eq(count_tmp("world"), 0);
+	} else {
+		ck_assert_uint_eq(count_tmp("") + count_tmp("world"), 2);
+		ck_assert_int_eq(pathsafe_list(base_fd, "", 0, &l), 0);
+		for (size_t i = 0; i < l->n_entries; i++)
+			ck_assert(!pathsafe_is_tmp_name(l->entries[i].name));
+		l = pathsafe_listing_free(l);
+	}
+}
+END_TEST
+
+START_TEST(test_tmp_dir)
+{
+	char name[PATHSAFE_TMP_NAME_LEN + 1], name2[PATHSAFE_TMP_NAME_LEN + 1];
+	struct pathsafe_listing *l = NULL;
+	int fd;
+
+	fd = pathsafe_tmp_mkdir(base_fd, 0700, name);
+	ck_assert_int_ge(fd, 0);
+	ck_assert(pathsafe_is_tmp_name(name));
+	ck_assert(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+	/* a tree inside it, with a link out that must not be followed by the removal */
+	ck_assert_int_eq(mkdirat(fd, "d", 0755), 0);
+	ck_assert_int_eq(symlinkat("../../outside", fd, "d/out"), 0);
+	ck_assert_int_eq(symlinkat("/etc", fd, "etc"), 0);
+	{
+		int f = openat(fd, "d/file", O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+		ck_assert_int_ge(f, 0);
+		close(f);
+	}
+	close(fd);
+	/* hidden from listings, refused by every path function */
+	ck_assert_int_eq(pathsafe_list(base_fd, "", 0, &l), 0);
+	for (size_t i = 0; i < l->n_entries; i++)
+		ck_assert_str_ne(l->entries[i].name, name);
+	l = pathsafe_listing_free(l);
+	ck_assert_int_eq(pathsafe_delete(base_fd, name, NULL), -EINVAL);
+	ck_assert_int_eq(pathsafe_open_dir(base_fd, name), -EINVAL);
+	/* two in a row get distinct names */
+	fd = pathsafe_tmp_mkdir(base_fd, 0700, name2);
+	ck_assert_int_ge(fd, 0);
+	close(fd);
+	ck_assert_str_ne(name, name2);
+
+	/* removal: only temporaries' names, recursively, links removed not followed */
+	ck_assert_int_eq(pathsafe_tmp_remove(base_fd, "notes.txt"), -EINVAL);
+	ck_assert_int_eq(pathsafe_tmp_remove(base_fd, "world"), -EINVAL);
+	ck_assert_int_eq(pathsafe_tmp_remove(base_fd, "../x"), -EINVAL);
+	ck_assert_int_eq(pathsafe_tmp_remove(base_fd, PATHSAFE_TMP_PREFIX "x/y"), -EINVAL);
+	ck_assert_int_eq(pathsafe_tmp_remove(base_fd, name), 0);
+	ck_assert_int_eq(pathsafe_tmp_remove(base_fd, name), -ENOENT);
+	ck_assert_int_eq(pathsafe_tmp_remove(base_fd, name2), 0);
+	ck_assert_uint_eq(count_tmp(""), 0);
+	/* a leftover file of a named atomic write */
+	tmpdir_write(td, "base/" PATHSAFE_TMP_PREFIX "leftover0000000", "partial");
+	ck_assert_int_eq(pathsafe_tmp_remove(base_fd, PATHSAFE_TMP_PREFIX "leftover0000000"), 0);
+	ck_assert_uint_eq(count_tmp(""), 0);
+	assert_outside_intact();
+	ck_assert(access("/etc/passwd", F_OK) == 0);
+}
+END_TEST
+
 /*
  * The parent is resolved once: swapping the directory for a symlink to the
  * outside between resolution and use must not move anything out of the base.
@@ -1371,6 +1485,8 @@ pathsafe_suite(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_loop_test(tc, test_write_file, 0, MODE_MAX);
 	tcase_add_loop_test(tc, test_atomic_stream_and_abort, 0, MODE_MAX);
+	tcase_add_loop_test(tc, test_atomic_writer_killed, 0, MODE_MAX);
+	tcase_add_test(tc, test_tmp_dir);
 	suite_add_tcase(s, tc);
 
 	return s;

@@ -8,8 +8,9 @@
 
 /*
  * Test hook, the module's only global: pretend the kernel has neither
- * openat2() nor renameat2(RENAME_NOREPLACE), so the component walk and the
- * check-then-rename paths run. Set it before a test, never while serving.
+ * openat2() nor renameat2(RENAME_NOREPLACE) nor O_TMPFILE, so the component
+ * walk, the check-then-rename and the named temporaries run. Set it before
+ * a test, never while serving.
  */
 void pathsafe_test_force_fallback(bool on);
 

@@ -1115,6 +1115,27 @@ tmp_name_new(char buf[static PATHSAFE_TMP_NAME_LEN + 1])
 	return 0;
 }
 
+/* a->flags bit (beyond the public flags): the temporary is an unnamed O_TMPFILE inode */
+#define ATOMIC_ANON	(1u << 30)
+
+/*
+ * Give the unnamed temporary fd a name in dir_fd: through /proc/self/fd
+ * (no privilege needed), else AT_EMPTY_PATH (CAP_DAC_READ_SEARCH). linkat()
+ * never replaces: -EEXIST when name exists.
+ */
+static int
+link_anon(int fd, int dir_fd, const char *name)
+{
+	char proc[64];
+
+	(void)snprintf(proc, sizeof(proc), "/proc/self/fd/%d", fd);
+	if (linkat(AT_FDCWD, proc, dir_fd, name, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno != ENOENT && errno != ENOTDIR)
+		return -errno;
+	return linkat(fd, "", dir_fd, name, AT_EMPTY_PATH) < 0 ? -errno : 0;
+}
+
 void
 pathsafe_atomic_abort(struct pathsafe_atomic *a)
 {
@@ -1168,7 +1189,18 @@ pathsafe_atomic_begin(int base_fd, const char *path, mode_t mode, unsigned flags
 		return -ENOENT;
 	}
 
-	for (unsigned i = 0;; i++) {
+	/* an unnamed inode first: if the process dies, the kernel frees it */
+	tmp[0] = '\0';
+	if (!force_fallback) {
+		/* the umask applies as with O_CREAT */
+		fd = openat(dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+		if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL &&
+		    errno != ENOENT)
+			return -errno;
+		if (fd >= 0)
+			flags |= ATOMIC_ANON;
+	}
+	for (unsigned i = 0; fd < 0; i++) {
 		r = tmp_name_new(tmp);
 		if (r < 0)
 			return r;
@@ -1188,7 +1220,8 @@ pathsafe_atomic_begin(int base_fd, const char *path, mode_t mode, unsigned flags
 		else if (fchmod(fd, st.st_mode & 07777) < 0)
 			r = -errno;
 		if (r < 0) {
-			(void)unlinkat(dir_fd, tmp, 0);
+			if (tmp[0])
+				(void)unlinkat(dir_fd, tmp, 0);
 			return r;
 		}
 	}
@@ -1235,6 +1268,29 @@ pathsafe_atomic_commit(struct pathsafe_atomic *a)
 		return -EBADF;
 	if (fsync(a->fd) < 0)
 		r = -errno;
+	if (r == 0 && (a->flags & ATOMIC_ANON)) {
+		if (!(a->flags & PATHSAFE_REPLACE)) {
+			/* linking never replaces: the no-replace commit in one step */
+			r = link_anon(a->fd, a->dir_fd, a->name);
+			if (r == 0)
+				(void)fsync(a->dir_fd);
+			pathsafe_atomic_abort(a);	/* closes both; nothing named to remove */
+			return r;
+		}
+		/* named for the moment it takes to rename it over the target */
+		for (unsigned i = 0;; i++) {
+			r = tmp_name_new(a->tmp_name);
+			if (r == 0)
+				r = link_anon(a->fd, a->dir_fd, a->tmp_name);
+			if (r != -EEXIST || i + 1 >= TMP_TRIES)
+				break;
+		}
+		if (r < 0) {
+			a->tmp_name[0] = '\0';
+			pathsafe_atomic_abort(a);
+			return r;
+		}
+	}
 	fd = a->fd;
 	a->fd = -1;
 	if (close(fd) < 0 && errno != EINTR && r == 0)
@@ -1270,4 +1326,52 @@ pathsafe_write_file(int base_fd, const char *path, const void *buf, size_t n, mo
 	if (r < 0)
 		return r;
 	return pathsafe_atomic_commit(&a);
+}
+
+/* ---- temporaries beside a base ------------------------------------------------- */
+
+int
+pathsafe_tmp_mkdir(int dir_fd, mode_t mode, char ret_name[static PATHSAFE_TMP_NAME_LEN + 1])
+{
+	char tmp[PATHSAFE_TMP_NAME_LEN + 1];
+	int fd, r;
+
+	for (unsigned i = 0;; i++) {
+		r = tmp_name_new(tmp);
+		if (r < 0)
+			return r;
+		if (mkdirat(dir_fd, tmp, mode) == 0)
+			break;
+		if (errno != EEXIST || i + 1 >= TMP_TRIES)
+			return -errno;
+	}
+	fd = openat(dir_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		r = -errno;
+		(void)unlinkat(dir_fd, tmp, AT_REMOVEDIR);
+		return r;
+	}
+	memcpy(ret_name, tmp, sizeof(tmp));
+	return fd;
+}
+
+int
+pathsafe_tmp_remove(int dir_fd, const char *name)
+{
+	struct stat st;
+
+	if (!pathsafe_is_tmp_name(name) || strchr(name, '/'))
+		return -EINVAL;
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (S_ISDIR(st.st_mode)) {
+		struct mount_key mk;
+		int r;
+
+		r = mount_key_at(dir_fd, "", AT_EMPTY_PATH, &mk);
+		if (r < 0)
+			return r;
+		return rm_dir_at(dir_fd, name, &st, &mk, 0);
+	}
+	return unlinkat(dir_fd, name, 0) < 0 ? -errno : 0;
 }

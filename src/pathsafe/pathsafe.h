@@ -188,8 +188,8 @@ int pathsafe_stat(int base_fd, const char *path, struct pathsafe_stat *ret);
  * error stops the listing and sets ->partial. max_entries 0 means
  * PATHSAFE_LIST_MAX_DEFAULT. *ret is owned by the caller
  * (pathsafe_listing_free()). 0, -EINVAL, -ENOENT, -ENOTDIR, -ELOOP, -EXDEV,
- * -E2BIG (more than max_entries), -ENOMEM, -errno. §13.1 turns -ENOENT,
- * -ENOTDIR and -ELOOP into "items: []".
+ * -E2BIG (more than max_entries), -ENOMEM, -errno. §13.1 turns -ENOENT and
+ * -ENOTDIR into "items: []"; -ELOOP is 400 "Invalid path" like everywhere.
  */
 int pathsafe_list(int base_fd, const char *path, size_t max_entries,
     struct pathsafe_listing **ret);
@@ -258,11 +258,17 @@ int pathsafe_rename_to_name(int base_fd, const char *old_path, const char *new_n
 int pathsafe_chown(int base_fd, const char *path, uid_t uid, gid_t gid);
 
 /*
- * Atomic write: content goes to a temporary created with O_EXCL in the
- * target's directory (named PATHSAFE_TMP_PREFIX + random, hidden from
- * listings), and commit fsyncs it and renames it over the target. On any
- * failure, and on abort, the temporary is unlinked so nothing partial
- * remains. The parent directory fd is held from begin to commit: the file
+ * Atomic write: content goes to a temporary in the target's directory, and
+ * commit fsyncs it and puts it in place. The temporary is an unnamed
+ * O_TMPFILE inode where the file system supports it: if the process dies
+ * (SIGKILL, power loss) the kernel frees it and nothing is left behind.
+ * Commit links it to the target directly (no replace) or, with REPLACE,
+ * to a PATHSAFE_TMP_PREFIX name for the instant of a rename over the
+ * target (linking through /proc/self/fd, else AT_EMPTY_PATH). Without
+ * O_TMPFILE (or with the test hook's fallback) the temporary is a file
+ * created with O_EXCL and named PATHSAFE_TMP_PREFIX + random, hidden from
+ * listings; a process that dies leaves that one behind. On any failure,
+ * and on abort, the temporary is removed so nothing partial remains. The parent directory fd is held from begin to commit: the file
  * lands in the directory that was checked, even if the path is changed
  * meanwhile.
  *
@@ -314,3 +320,21 @@ void pathsafe_atomic_abort(struct pathsafe_atomic *a);
 /* One shot: begin + write(buf, n) + commit. Same flags and returns. */
 int pathsafe_write_file(int base_fd, const char *path, const void *buf, size_t n,
     mode_t mode, unsigned flags);
+
+/*
+ * Temporaries beside a base, for work that must appear whole or not at all
+ * (populate builds the new data/ tree next to the old one, §16.2). The name
+ * is PATHSAFE_TMP_PREFIX + random, so listings hide it and every path
+ * function above refuses it; only these two functions touch it.
+ *
+ * pathsafe_tmp_mkdir() creates such a directory directly in dir_fd (mode,
+ * minus the umask) and returns its O_RDONLY|O_DIRECTORY fd (the caller
+ * closes it) and its name in ret_name. -errno.
+ *
+ * pathsafe_tmp_remove() removes the temporary name directly in dir_fd: a
+ * file or symlink is unlinked, a directory removed recursively with
+ * pathsafe_delete()'s rules (no symlink followed, no other mount entered).
+ * 0, -EINVAL (not a temporary's name), -ENOENT, -errno.
+ */
+int pathsafe_tmp_mkdir(int dir_fd, mode_t mode, char ret_name[static PATHSAFE_TMP_NAME_LEN + 1]);
+int pathsafe_tmp_remove(int dir_fd, const char *name);
