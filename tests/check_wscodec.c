@@ -312,7 +312,8 @@ START_TEST(test_encode_refused)
 	ck_assert_int_eq(ws_encode_close(&out, 999, NULL), -EINVAL);
 	ck_assert_int_eq(ws_encode_close(&out, 1004, NULL), -EINVAL);
 	ck_assert_int_eq(ws_encode_close(&out, 1006, NULL), -EINVAL);
-	ck_assert_int_eq(ws_encode_close(&out, 1012, NULL), -EINVAL);
+	ck_assert_int_eq(ws_encode_close(&out, 1015, NULL), -EINVAL);
+	ck_assert_int_eq(ws_encode_close(&out, 2000, NULL), -EINVAL);
 	ck_assert_int_eq(ws_encode_close(&out, 5000, NULL), -EINVAL);
 	ck_assert_int_eq(ws_encode_close(&out, WS_CLOSE_NO_STATUS, "why"), -EINVAL);
 	ck_assert_int_eq(ws_encode_close(&out, 1000, "\xc3\x28"), -EINVAL);
@@ -671,8 +672,8 @@ static const struct {
 } close_codes[] = {
 	{ 0, false }, { 999, false }, { 1000, true }, { 1001, true }, { 1002, true },
 	{ 1003, true }, { 1004, false }, { 1005, false }, { 1006, false }, { 1007, true },
-	{ 1008, true }, { 1009, true }, { 1010, true }, { 1011, true }, { 1012, false },
-	{ 1013, false }, { 1014, false }, { 1015, false }, { 1016, false }, { 2000, false },
+	{ 1008, true }, { 1009, true }, { 1010, true }, { 1011, true }, { 1012, true },
+	{ 1013, true }, { 1014, true }, { 1015, false }, { 1016, false }, { 2000, false },
 	{ 2999, false }, { 3000, true }, { 3999, true }, { 4000, true }, { 4999, true },
 	{ 5000, false }, { 65535, false },
 };

@@ -1,11 +1,30 @@
 # ws module: sources and unit tests (included from Makefile.am)
 src_libcore_a_SOURCES += src/ws/wscodec.c src/ws/wscodec.h src/ws/handshake.c src/ws/handshake.h
+# the daemon (issue #4): everything but main() is in the library, for the tests
+src_libcore_a_SOURCES += src/ws/ws.h src/ws/ws-internal.h src/ws/wstext.c src/ws/logmsg.c \
+	src/ws/sendq.c src/ws/jobs.c src/ws/conn.c src/ws/login.c src/ws/console.c src/ws/feed.c src/ws/wsd.c \
+	src/db/login-codes.c src/api/h_verify_code.c
+
+sbin_PROGRAMS += src/mc-admin-ws
+src_mc_admin_ws_SOURCES = src/ws/main.c
+src_mc_admin_ws_LDADD = $(CORE_LIBS)
 
 UNIT_TESTS += tests/check_wscodec
 check_PROGRAMS += tests/check_wscodec
 tests_check_wscodec_SOURCES = tests/check_wscodec.c
 tests_check_wscodec_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 tests_check_wscodec_LDADD = $(TEST_LIBS)
+
+# the daemon's pieces in memory: text rules and queues; connections, login
+# codes and consoles against a fake Docker daemon (issue #4)
+UNIT_TESTS += tests/check_wstext tests/check_wsconn
+check_PROGRAMS += tests/check_wstext tests/check_wsconn
+tests_check_wstext_SOURCES = tests/check_wstext.c
+tests_check_wstext_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_wstext_LDADD = $(TEST_LIBS)
+tests_check_wsconn_SOURCES = tests/check_wsconn.c
+tests_check_wsconn_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
+tests_check_wsconn_LDADD = $(TEST_LIBS)
 
 # Fuzzing with clang's libFuzzer, outside "make check":
 #   make fuzz-ws [FUZZ_SECONDS=60] [FUZZ_CC=clang-14]

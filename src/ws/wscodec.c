@@ -88,7 +88,10 @@ ws_error_to_close_code(int error)
 bool
 ws_close_code_valid(int code)
 {
-	return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1011) ||
+	/* 1012-1014 are IANA-registered (service restart, try again later, bad
+	 * gateway): uvicorn, the reference's server, closes with 1012 when it
+	 * stops, and the frontend reconnects on it */
+	return (code >= 1000 && code <= 1003) || (code >= 1007 && code <= 1014) ||
 	    (code >= 3000 && code <= 4999);
 }
 

@@ -55,6 +55,10 @@ enum ws_close_code {
 	WS_CLOSE_MESSAGE_TOO_BIG = 1009,
 	WS_CLOSE_MANDATORY_EXTENSION = 1010,
 	WS_CLOSE_INTERNAL_ERROR = 1011,
+	/* IANA's registry after RFC 6455 (browsers and Python's websockets know them) */
+	WS_CLOSE_SERVICE_RESTART = 1012,
+	WS_CLOSE_TRY_AGAIN_LATER = 1013,
+	WS_CLOSE_BAD_GATEWAY = 1014,
 };
 
 /* The largest payload of a control frame (RFC 6455 §5.5). */
@@ -137,7 +141,7 @@ const char *ws_parser_error(const struct ws_parser *p);
 
 /* Close code to send for a negative errno from this module (1002/1007/1009/1011). */
 int ws_error_to_close_code(int error);
-/* Whether a close code may be sent on the wire: 1000-1003, 1007-1011, 3000-4999. */
+/* Whether a close code may be sent on the wire: 1000-1003, 1007-1014, 3000-4999. */
 bool ws_close_code_valid(int code);
 
 /*

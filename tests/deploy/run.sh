@@ -3,7 +3,8 @@
 # in a Docker container (flags from shared/notes/systemd-in-docker.md), the
 # build installed as a package would be (prefix /usr), nginx in front.
 # Checks socket activation, login → /user/me through nginx, the audit record
-# in the journal, a clean stop, and the unit's sandbox exposure.
+# in the journal, a clean stop, and the unit's sandbox exposure; then the same
+# for mc-admin-ws with a login-code and a console session (section 5).
 #
 #   tests/deploy/run.sh BUILD_DIR        (BUILD_DIR configured with --prefix=/usr
 #                                          --sysconfdir=/etc --localstatedir=/var)
@@ -23,9 +24,14 @@ cid=
 fail=0
 ok()  { echo "PASS $*"; }
 bad() { echo "FAIL $*"; fail=1; }
+ws_sim=	# the simulator container of the WebSocket checks (section 5)
 cleanup() {
 	if [ -n "$cid" ] && [ -z "${MC_ADMIN_DEPLOY_KEEP:-}" ]; then
 		"$D" rm -f "$cid" >/dev/null 2>&1 || true
+	fi
+	if [ -n "$ws_sim" ]; then
+		"$D" rm -f "mc-$ws_sim" >/dev/null 2>&1 || true
+		"$D" network rm "${ws_sim}_default" >/dev/null 2>&1 || true
 	fi
 	"$D" rmi -f "$img" >/dev/null 2>&1 || true
 	rm -rf "$work"
@@ -71,10 +77,12 @@ ln -s ../test-shared-mounts.service \
 cat > "$work/ctx/Dockerfile" <<DOCKERFILE
 FROM $base
 COPY root/ /
+# mc-admin-ws reaches the host's dockerd (section 5): its group, with the socket's gid
+RUN groupadd -o -g $(stat -c %g /var/run/docker.sock) docker
 RUN rm -f /etc/nginx/sites-enabled/default \\
  && ln -s /usr/share/mc-admin/nginx/mc-admin.conf /etc/nginx/sites-enabled/mc-admin.conf \\
  && systemd-sysusers && systemd-tmpfiles --create /usr/lib/tmpfiles.d/mc-admin.conf \\
- && systemctl enable mc-admin-api.socket nginx.service \\
+ && systemctl enable mc-admin-api.socket mc-admin-ws.socket nginx.service \\
  && systemctl mask apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer \\
       dpkg-db-backup.timer systemd-tmpfiles-clean.timer
 STOPSIGNAL SIGRTMIN+3
@@ -83,7 +91,11 @@ DOCKERFILE
 DOCKER_BUILDKIT=0 "$D" build -q -t "$img" "$work/ctx" >/dev/null
 
 # 3. boot
+# (section 5: the host's docker socket and a server directory, for mc-admin-ws)
+mkdir -p "$work/servers"
+chmod 0755 "$work" "$work/servers"
 cid=$("$D" run -d --cap-add SYS_ADMIN --cgroupns=host -v /sys/fs/cgroup:/sys/fs/cgroup:rw \
+	-v /var/run/docker.sock:/var/run/docker.sock -v "$work/servers:/srv/mc-admin/servers" \
 	--tmpfs /run --tmpfs /run/lock --stop-signal SIGRTMIN+3 "$img")
 x() { "$D" exec "$cid" "$@"; }
 for _ in $(seq 300); do
@@ -151,9 +163,105 @@ x systemctl stop mc-admin-api.service
 h=$(x curl -m 20 -fsS http://127.0.0.1/api/system/health || true)
 [ "$h" = '{"status":"healthy"}' ] && ok "socket re-activates the service" || bad "re-activation: '$h'"
 
+# 5. mc-admin-ws (issue #4): socket activation, then one login-code session and
+# one console session through nginx. The client is the host's python3-websockets
+# talking to the container's nginx over the bridge network; the console reads a
+# simulator container of the host's dockerd through the bind-mounted socket.
+[ "$(x systemctl is-active mc-admin-ws.socket)" = active ] && ok "ws socket listening" ||
+	bad "ws socket not active"
+[ "$(x systemctl is-active mc-admin-ws.service || true)" = inactive ] &&
+	ok "ws service idle before the first connection" || bad "ws service started early"
+x stat -c '%U:%G %a' /run/mc-admin/ws.sock | grep -qx 'root:www-data 660' &&
+	ok "ws socket is root:www-data 0660" || bad "ws socket permissions"
+ws_sim=dep$$
+"$src/tests/mcsim/build-image.sh" >/dev/null
+mkdir -p "$work/servers/$ws_sim/data"
+cat > "$work/servers/$ws_sim/docker-compose.yml" <<YAML
+services:
+  mc:
+    image: itzg/minecraft-server:mcsim
+    container_name: mc-$ws_sim
+    environment:
+      EULA: "TRUE"
+      VERSION: "1.21.1"
+      MCSIM_STARTUP_DELAY_MS: "300"
+      CREATE_CONSOLE_IN_PIPE: "true"
+    ports: ["25565", "25575"]
+    volumes: ["./data:/data"]
+YAML
+chmod -R a+rX "$work/servers"
+(cd "$work/servers/$ws_sim" && PATH=/usr/bin:$PATH docker-compose up -d >/dev/null 2>&1) ||
+	bad "simulator did not start"
+for _ in $(seq 200); do
+	"$D" logs "mc-$ws_sim" 2>&1 | grep -q 'RCON running' && break
+	sleep 0.1
+done
+ip=$("$D" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$cid")
+cat > "$work/wsclient.py" <<'PY'
+import asyncio, json, subprocess, sys, urllib.request, uuid
+import websockets
+ip, master, sim, user, password = sys.argv[1:6]
+http = f"http://{ip}"
+def post(path, body, headers):
+    req = urllib.request.Request(http + path, data=body, headers=headers)
+    with urllib.request.urlopen(req, timeout=20) as r:
+        return json.loads(r.read())
+async def main():
+    async with websockets.connect(f"ws://{ip}/api/auth/code", open_timeout=20) as ws:
+        m = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        assert m["type"] == "code", m
+        print("PASS login code over the socket", flush=True)
+        r = post("/api/auth/verifyCode", json.dumps({"username": user, "code": m["code"]}).encode(),
+                 {"Authorization": f"Bearer {master}", "Content-Type": "application/json"})
+        v = json.loads(await asyncio.wait_for(ws.recv(), 5))
+        assert r == {"result": "success"} and v["type"] == "verified", (r, v)
+        tok = v["access_token"]
+        req = urllib.request.Request(http + "/api/user/me", headers={"Authorization": f"Bearer {tok}"})
+        me = json.loads(urllib.request.urlopen(req, timeout=20).read())
+        assert me["username"] == user, me
+        print("PASS verifyCode pushed a JWT that /api/user/me accepts", flush=True)
+    async with websockets.connect(f"ws://{ip}/api/servers/{sim}/console?token={tok}",
+                                  open_timeout=20) as ws:
+        m = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        assert m["type"] == "log" and "Done (" in m["content"], m
+        print("PASS console snapshot through nginx", flush=True)
+        word = uuid.uuid4().hex
+        subprocess.run(["/usr/bin/docker", "exec", "--user", "1000", f"mc-{sim}",
+                        "mc-send-to-console", "say", word], check=True, capture_output=True)
+        while word not in m.get("content", ""):
+            m = json.loads(await asyncio.wait_for(ws.recv(), 20))
+        print("PASS console live line", flush=True)
+asyncio.run(main())
+PY
+if out=$(/usr/bin/python3 "$work/wsclient.py" "$ip" "$master" "$ws_sim" deploy-owner deploy-pw 2>&1); then
+	echo "$out"
+else
+	echo "$out" | sed 's/^PASS/pass/'; bad "WebSocket sessions through nginx"
+fi
+[ "$(x systemctl is-active mc-admin-ws.service)" = active ] &&
+	ok "socket activation started mc-admin-ws" || bad "ws service not active"
+pid=$(x systemctl show -p MainPID --value mc-admin-ws.service)
+x grep -q 'NoNewPrivs:	1' "/proc/$pid/status" && x grep -q 'Seccomp:	2' "/proc/$pid/status" &&
+	x grep -q 'CapEff:	0000000000000000' "/proc/$pid/status" &&
+	x systemctl show -p User mc-admin-ws.service | grep -q 'User=mc-admin' &&
+	ok "ws runs as mc-admin, no privileges, seccomp" || bad "ws sandbox"
+exposure=$(x systemd-analyze security mc-admin-ws.service --no-pager 2>/dev/null |
+	sed -n 's/.*Overall exposure level for mc-admin-ws.service: \([0-9.]*\).*/\1/p')
+awk -v e="$exposure" 'BEGIN { exit !(e != "" && e <= 2.5) }' &&
+	ok "ws exposure $exposure <= 2.5" || bad "ws exposure '$exposure'"
+v=$(x systemd-analyze verify mc-admin-ws.socket mc-admin-ws.service 2>&1 || true)
+[ -z "$v" ] && ok "ws units verify clean" || bad "ws verify: $v"
+echo "$(x journalctl -u mc-admin-ws.service -o cat --no-pager)" | grep -q "$master" &&
+	bad "master token in the ws journal" || ok "no token in the ws journal"
+x systemctl stop mc-admin-ws.service
+[ "$(x systemctl show -p Result --value mc-admin-ws.service)" = success ] &&
+	ok "ws clean stop (SIGTERM)" || bad "ws stop result"
+(cd "$work/servers/$ws_sim" && PATH=/usr/bin:$PATH docker-compose down -t 1 >/dev/null 2>&1) || true
+
 [ "$(x systemctl --failed --no-legend --no-pager | wc -l)" = 0 ] && ok "no failed units" ||
 	{ bad "failed units"; x systemctl --failed --no-pager; }
 if [ $fail -ne 0 ]; then
-	x journalctl -u mc-admin-api.service -u mc-admin-secrets.service --no-pager | tail -40 || true
+	x journalctl -u mc-admin-api.service -u mc-admin-ws.service -u mc-admin-secrets.service \
+		--no-pager | tail -40 || true
 fi
 exit $fail
