@@ -19,6 +19,10 @@ ensure_packages() {
 		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'ok installed' ||
 			missing="$missing $p"
 	done
+	if [ -n "${MC_ADMIN_OFFLINE:-}" ]; then
+		[ -z "$missing" ] || echo "mc-admin: offline, not installing:$missing" >&2
+		return 0
+	fi
 	if [ -n "$missing" ] || [ "${1:-}" = always ]; then
 		echo "mc-admin: installing packages:${missing:- (none missing)}"
 		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q

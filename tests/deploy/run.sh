@@ -139,6 +139,14 @@ me=$(x curl -m 20 -sS -H "Authorization: Bearer $tok" http://127.0.0.1/api/user/
 case $me in '{"username":"deploy-owner","role":"owner","id":1,"created_at":"'*'Z"}') ok "/user/me: $me" ;;
 	*) bad "/user/me: $me" ;; esac
 
+# downloads are served by nginx (www-data) through X-Accel-Redirect
+x id www-data | grep -q '(mc-admin)' && ok "www-data is in the mc-admin group" || bad "www-data groups"
+up=$(x sh -c "printf 'deploy download' > /tmp/d.txt && curl -m 20 -sS -H 'Authorization: Bearer $tok' \
+	-F file=@/tmp/d.txt http://127.0.0.1/api/archive/upload")
+case $up in *"uploaded successfully"*) ok "archive upload" ;; *) bad "upload: $up" ;; esac
+dl=$(x curl -m 20 -sS -H "Authorization: Bearer $tok" 'http://127.0.0.1/api/archive/download?path=/d.txt')
+[ "$dl" = "deploy download" ] && ok "download through X-Accel-Redirect as www-data" || bad "download: '$dl'"
+
 sleep 0.5	# journald is asynchronous
 j=$(x journalctl MC_ADMIN_AUDIT=1 -o json --no-pager)
 echo "$j" | grep -q '"AUDIT_PATH":"/api/auth/token"' && ok "audit record of the login in the journal" ||
