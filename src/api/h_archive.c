@@ -65,20 +65,14 @@ int
 h_archive_sha256(struct ctx *c)
 {
 	_cleanup_fm_ struct fm fm = FM_INIT;
-	_cleanup_free_ char *raw = NULL, *canon = NULL;
+	_cleanup_free_ char *canon = NULL;
 	_cleanup_close_ int fd = -1;
 	char hex[ARC_SHA256_HEX_LEN + 1];
 	const char *base;
 	json_object *o;
 	int r;
 
-	r = fm_query(c, "path", true, NULL, &raw);
-	if (r != 0)
-		return r;
-	r = fm_path(c, raw, strlen(raw), &canon);
-	if (r != 0)
-		return r;
-	r = fm_open(c, FM_ARCHIVE, false, &fm);
+	r = fm_open_path(c, FM_ARCHIVE, &fm, &canon);
 	if (r != 0)
 		return r;
 	fd = pathsafe_open_file(fm.base_fd, canon, O_RDONLY);
@@ -88,8 +82,7 @@ h_archive_sha256(struct ctx *c)
 	r = arc_sha256_fd(fd, hex);
 	if (r < 0)
 		return fm_fail_500(c, r, "Failed to calculate SHA256 hash");
-	base = strrchr(canon, '/');
-	base = base ? base + 1 : canon;
+	base = fm_base_name(canon);
 	o = json_object_new_object();
 	if (!o)
 		return -ENOMEM;

@@ -118,16 +118,9 @@ sweep_leftovers(int dir_fd)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
-	int fd;
 
-	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
+	if (opendir_at(dir_fd, &d) < 0)
 		return;
-	d = fdopendir(fd);
-	if (!d) {
-		(void)close(fd);
-		return;
-	}
 	while ((de = readdir(d))) {
 		_cleanup_close_ int t = -1;
 

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <stdbool.h>
+#include <string.h>
 #include <sys/types.h>
 
 #include "api/api.h"
@@ -79,6 +80,14 @@ int fm_query(struct ctx *c, const char *name, bool required, const char *def, ch
 int fm_query_bool(struct ctx *c, const char *name, bool def, bool *ret);
 
 /*
+ * Answer 422 with one pydantic-style error of this type at loc [where,
+ * name] ("query" or "body"); input (may be NULL) is taken over. Returns 1
+ * (answered) or -ENOMEM.
+ */
+int fm_verr(struct ctx *c, const char *where, const char *name, const char *type, const char *msg,
+    json_object *input);
+
+/*
  * Canonicalise a client path (pathsafe rules). 0 and a malloc'd *ret
  * ("" = the base), 1 (400 "Invalid path" answered), -ENOMEM.
  */
@@ -86,6 +95,31 @@ int fm_path(struct ctx *c, const char *raw, size_t len, char **ret);
 
 /* Join a canonical directory and a relative client path; same returns as fm_path(). */
 int fm_path_join(struct ctx *c, const char *dir, const char *rel, char **ret);
+
+/*
+ * The "path" query parameter (fm_query(): def when missing, NULL def for a
+ * required one), canonicalised (fm_path()). 0 with a malloc'd *ret_canon
+ * and, when ret_raw is not NULL, the parameter as sent in a malloc'd
+ * *ret_raw; 1 (a response is ready); -errno.
+ */
+int fm_query_path(struct ctx *c, const char *def, char **ret_raw, char **ret_canon);
+
+/*
+ * The start of the handlers on one existing object: the required "path"
+ * query parameter (fm_query_path()), then the manager opened without
+ * creating anything (fm_open()). 0 with *ret and a malloc'd *ret_canon, 1
+ * (a response is ready), -errno.
+ */
+int fm_open_path(struct ctx *c, enum fm_kind kind, struct fm *ret, char **ret_canon);
+
+/* The last component of a canonical path (a pointer into it). */
+static inline const char *
+fm_base_name(const char *canon)
+{
+	const char *slash = strrchr(canon, '/');
+
+	return slash ? slash + 1 : canon;
+}
 
 /*
  * Answer a pathsafe error of a file operation the §15 way: -EINVAL, -ELOOP
@@ -97,9 +131,6 @@ int fm_fail_file(struct ctx *c, int r, const char *missing, const char *fail);
 
 /* 500 "<prefix>: <strerror>" (logged once); 1 or -ENOMEM. */
 int fm_fail_500(struct ctx *c, int r, const char *prefix);
-
-/* {"message": "<formatted>"} with 200. */
-int fm_message(struct ctx *c, const char *fmt, ...) _printf_(2, 3);
 
 /* Handlers shared by both managers (h_files_common.c). */
 int fm_list(struct ctx *c, enum fm_kind kind);

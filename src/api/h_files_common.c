@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -71,30 +70,25 @@ fm_done(struct fm *fm)
 
 /* ---- answers ---------------------------------------------------------------------- */
 
-int
-fm_message(struct ctx *c, const char *fmt, ...)
-{
-	_cleanup_free_ char *msg = NULL;
-	json_object *o;
-	va_list ap;
-	int l;
-
-	va_start(ap, fmt);
-	l = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (l < 0)
-		return -ENOMEM;
-	o = json_object_new_object();
-	if (!o)
-		return -ENOMEM;
-	json_object_object_add(o, "message", json_object_new_string(msg));
-	return resp_json(c->rs, 200, o);
-}
-
 static int
 answered(int r)
 {
 	return r < 0 ? r : 1;
+}
+
+int
+fm_verr(struct ctx *c, const char *where, const char *name, const char *type, const char *msg,
+    json_object *input)
+{
+	struct verrs ve = { 0 };
+	const char *loc[] = { where, name, NULL };
+	int r;
+
+	r = verrs_add(&ve, type, loc, msg, input, NULL);
+	if (r >= 0)
+		r = resp_verrs(c->rs, &ve);
+	verrs_done(&ve);
+	return answered(r);
 }
 
 int
@@ -193,16 +187,8 @@ fm_query(struct ctx *c, const char *name, bool required, const char *def, char *
 	if (r < 0)
 		return r;
 	if (r == 0) {
-		if (required) {
-			struct verrs ve = { 0 };
-			const char *loc[] = { "query", name, NULL };
-
-			r = verrs_add(&ve, "missing", loc, "Field required", NULL, NULL);
-			if (r >= 0)
-				r = resp_verrs(c->rs, &ve);
-			verrs_done(&ve);
-			return answered(r);
-		}
+		if (required)
+			return fm_verr(c, "query", name, "missing", "Field required", NULL);
 		if (def) {
 			v = strdup(def);
 			if (!v)
@@ -227,18 +213,10 @@ fm_query_bool(struct ctx *c, const char *name, bool def, bool *ret)
 		return 0;
 	}
 	r = r == -EINVAL ? -EINVAL : parse_bool_query(v);
-	if (r < 0) {
-		struct verrs ve = { 0 };
-		const char *loc[] = { "query", name, NULL };
-
-		r = verrs_add(&ve, "bool_parsing", loc,
+	if (r < 0)
+		return fm_verr(c, "query", name, "bool_parsing",
 		    "Input should be a valid boolean, unable to interpret input",
-		    v ? json_object_new_string(v) : NULL, NULL);
-		if (r >= 0)
-			r = resp_verrs(c->rs, &ve);
-		verrs_done(&ve);
-		return answered(r);
-	}
+		    v ? json_object_new_string(v) : NULL);
 	*ret = r;
 	return 0;
 }
@@ -261,6 +239,40 @@ fm_path_join(struct ctx *c, const char *dir, const char *rel, char **ret)
 	if (asprintf(&j, "%s/%s", dir, rel) < 0)
 		return -ENOMEM;
 	return fm_path(c, j, strlen(j), ret);
+}
+
+int
+fm_query_path(struct ctx *c, const char *def, char **ret_raw, char **ret_canon)
+{
+	_cleanup_free_ char *raw = NULL, *canon = NULL;
+	int r;
+
+	r = fm_query(c, "path", /* required= */ !def, def, &raw);
+	if (r != 0)
+		return r;
+	r = fm_path(c, raw, strlen(raw), &canon);
+	if (r != 0)
+		return r;
+	if (ret_raw)
+		*ret_raw = TAKE_PTR(raw);
+	*ret_canon = TAKE_PTR(canon);
+	return 0;
+}
+
+int
+fm_open_path(struct ctx *c, enum fm_kind kind, struct fm *ret, char **ret_canon)
+{
+	_cleanup_free_ char *canon = NULL;
+	int r;
+
+	r = fm_query_path(c, /* def= */ NULL, /* ret_raw= */ NULL, &canon);
+	if (r != 0)
+		return r;
+	r = fm_open(c, kind, /* create= */ false, ret);
+	if (r != 0)
+		return r;
+	*ret_canon = TAKE_PTR(canon);
+	return 0;
 }
 
 /* ---- list (§15.2) --------------------------------------------------------------------- */
@@ -296,10 +308,7 @@ fm_list(struct ctx *c, enum fm_kind kind)
 	json_object *o, *items;
 	int r;
 
-	r = fm_query(c, "path", false, "/", &raw);
-	if (r != 0)
-		return r;
-	r = fm_path(c, raw, strlen(raw), &canon);
+	r = fm_query_path(c, "/", &raw, &canon);
 	if (r != 0)
 		return r;
 	r = fm_open(c, kind, false, &fm);
@@ -371,7 +380,7 @@ int
 fm_content_get(struct ctx *c, enum fm_kind kind)
 {
 	_cleanup_fm_ struct fm fm = FM_INIT;
-	_cleanup_free_ char *raw = NULL, *canon = NULL, *buf = NULL, *text = NULL;
+	_cleanup_free_ char *canon = NULL, *buf = NULL, *text = NULL;
 	_cleanup_close_ int fd = -1;
 	const int64_t max = c->app->cfg->files.max_content_size;
 	size_t len = 0, tlen;
@@ -379,13 +388,7 @@ fm_content_get(struct ctx *c, enum fm_kind kind)
 	json_object *o;
 	int r;
 
-	r = fm_query(c, "path", true, NULL, &raw);
-	if (r != 0)
-		return r;
-	r = fm_path(c, raw, strlen(raw), &canon);
-	if (r != 0)
-		return r;
-	r = fm_open(c, kind, false, &fm);
+	r = fm_open_path(c, kind, &fm, &canon);
 	if (r != 0)
 		return r;
 	fd = fm.base_fd < 0 ? -ENOENT : pathsafe_open_file(fm.base_fd, canon, O_RDONLY);
@@ -428,22 +431,16 @@ int
 fm_content_set(struct ctx *c, enum fm_kind kind)
 {
 	_cleanup_fm_ struct fm fm = FM_INIT;
-	_cleanup_free_ char *raw = NULL, *canon = NULL;
+	_cleanup_free_ char *canon = NULL;
 	_cleanup_(pathsafe_atomic_abort) struct pathsafe_atomic a = PATHSAFE_ATOMIC_INIT;
 	json_object *content;
 	int r;
 
-	r = fm_query(c, "path", true, NULL, &raw);
-	if (r != 0)
-		return r;
-	r = fm_path(c, raw, strlen(raw), &canon);
+	r = fm_open_path(c, kind, &fm, &canon);
 	if (r != 0)
 		return r;
 	if (!json_object_object_get_ex(c->rq->json, "content", &content))
 		return -EINVAL;		/* validated by the route: cannot happen */
-	r = fm_open(c, kind, false, &fm);
-	if (r != 0)
-		return r;
 	/* atomic: a new file with the old owner and mode replaces the old one */
 	r = fm.base_fd < 0 ? -ENOENT : pathsafe_atomic_begin(fm.base_fd, canon, 0644,
 	    PATHSAFE_MUST_EXIST | PATHSAFE_KEEP_ATTRS, &a);
@@ -455,7 +452,7 @@ fm_content_set(struct ctx *c, enum fm_kind kind)
 		r = pathsafe_atomic_commit(&a);
 	if (r < 0)
 		return fm_fail_500(c, r, fm_text(&fm, FMT_UPDATE_FAIL));
-	return fm_message(c, "%s", fm_text(&fm, FMT_UPDATE_OK));
+	return resp_message(c->rs, "%s", fm_text(&fm, FMT_UPDATE_OK));
 }
 
 /* ---- download (§15.10): nginx serves the bytes --------------------------------------- */
@@ -490,20 +487,14 @@ int
 fm_download(struct ctx *c, enum fm_kind kind)
 {
 	_cleanup_fm_ struct fm fm = FM_INIT;
-	_cleanup_free_ char *raw = NULL, *canon = NULL;
+	_cleanup_free_ char *canon = NULL;
 	_cleanup_close_ int fd = -1;
 	struct strbuf uri = STRBUF_INIT, disp = STRBUF_INIT;
 	const char *prefix = c->app->cfg->files.accel_prefix, *base;
 	bool plain = true;
 	int r;
 
-	r = fm_query(c, "path", true, NULL, &raw);
-	if (r != 0)
-		return r;
-	r = fm_path(c, raw, strlen(raw), &canon);
-	if (r != 0)
-		return r;
-	r = fm_open(c, kind, false, &fm);
+	r = fm_open_path(c, kind, &fm, &canon);
 	if (r != 0)
 		return r;
 	/* checked here (a regular file, no symlink on the way); nginx re-checks
@@ -523,8 +514,7 @@ fm_download(struct ctx *c, enum fm_kind kind)
 	if (r >= 0)
 		r = pct_encode(&uri, canon, true);
 
-	base = strrchr(canon, '/');
-	base = base ? base + 1 : canon;
+	base = fm_base_name(canon);
 	for (const unsigned char *p = (const unsigned char *)base; *p; p++)
 		plain = plain && unreserved(*p);
 	if (r >= 0 && plain)
@@ -549,12 +539,30 @@ fm_download(struct ctx *c, enum fm_kind kind)
 
 /* ---- create, delete, rename (§15.6-§15.8) -------------------------------------------- */
 
+/*
+ * The path and name fields of a create or rename body (strings, checked by
+ * the route): the name must be one plain component (400 "Invalid name"),
+ * the path is canonicalised (fm_path()). 0 with a malloc'd *ret_canon and
+ * *ret_name borrowed from the body, 1 (a response is ready), -errno.
+ */
 static int
-check_name(struct ctx *c, json_object *name)
+body_path_name(struct ctx *c, const char *path_field, const char *name_field, char **ret_canon,
+    const char **ret_name)
 {
-	if (pathsafe_check_name(json_object_get_string(name),
-	    (size_t)json_object_get_string_len(name)) < 0)
+	json_object *jpath, *jname;
+	int r;
+
+	if (!json_object_object_get_ex(c->rq->json, path_field, &jpath) ||
+	    !json_object_object_get_ex(c->rq->json, name_field, &jname))
+		return -EINVAL;		/* validated by the route */
+	if (pathsafe_check_name(json_object_get_string(jname),
+	    (size_t)json_object_get_string_len(jname)) < 0)
 		return answered(resp_detail(c->rs, 400, "Invalid name"));
+	r = fm_path(c, json_object_get_string(jpath), (size_t)json_object_get_string_len(jpath),
+	    ret_canon);
+	if (r != 0)
+		return r;
+	*ret_name = json_object_get_string(jname);
 	return 0;
 }
 
@@ -563,24 +571,16 @@ fm_create(struct ctx *c, enum fm_kind kind)
 {
 	_cleanup_fm_ struct fm fm = FM_INIT;
 	_cleanup_free_ char *dir = NULL, *target = NULL;
-	json_object *jname, *jpath;
-	const char *type = body_string(c->rq, "type");
+	const char *type = body_string(c->rq, "type"), *name;
 	bool is_dir = type && streq(type, "directory");
 	uid_t uid = (uid_t)-1;
 	gid_t gid = (gid_t)-1;
 	int r;
 
-	if (!json_object_object_get_ex(c->rq->json, "name", &jname) ||
-	    !json_object_object_get_ex(c->rq->json, "path", &jpath))
-		return -EINVAL;		/* validated by the route */
-	r = check_name(c, jname);
+	r = body_path_name(c, "path", "name", &dir, &name);
 	if (r != 0)
 		return r;
-	r = fm_path(c, json_object_get_string(jpath), (size_t)json_object_get_string_len(jpath),
-	    &dir);
-	if (r != 0)
-		return r;
-	r = fm_path_join(c, dir, json_object_get_string(jname), &target);
+	r = fm_path_join(c, dir, name, &target);
 	if (r != 0)
 		return r;
 	r = fm_open(c, kind, true, &fm);
@@ -601,23 +601,19 @@ fm_create(struct ctx *c, enum fm_kind kind)
 	/* §15.9: the base's owner, errors ignored */
 	if (fm_base_owner(&fm, &uid, &gid) >= 0)
 		(void)pathsafe_chown(fm.base_fd, target, uid, gid);
-	return fm_message(c, is_dir ? "Directory '%s' created successfully" :
-	    "File '%s' created successfully", json_object_get_string(jname));
+	return resp_message(c->rs, is_dir ? "Directory '%s' created successfully" :
+	    "File '%s' created successfully", name);
 }
 
 int
 fm_delete(struct ctx *c, enum fm_kind kind)
 {
 	_cleanup_fm_ struct fm fm = FM_INIT;
-	_cleanup_free_ char *raw = NULL, *canon = NULL;
+	_cleanup_free_ char *canon = NULL;
 	enum pathsafe_type type;
-	const char *base;
 	int r;
 
-	r = fm_query(c, "path", true, NULL, &raw);
-	if (r != 0)
-		return r;
-	r = fm_path(c, raw, strlen(raw), &canon);
+	r = fm_query_path(c, /* def= */ NULL, /* ret_raw= */ NULL, &canon);
 	if (r != 0)
 		return r;
 	if (!*canon)	/* never the base itself (§15.1 hardening) */
@@ -632,10 +628,9 @@ fm_delete(struct ctx *c, enum fm_kind kind)
 		return answered(resp_detail(c->rs, 400, "Invalid path"));
 	if (r < 0)
 		return fm_fail_500(c, r, fm_text(&fm, FMT_DELETE_FAIL));
-	base = strrchr(canon, '/');
-	base = base ? base + 1 : canon;
-	return fm_message(c, type == PATHSAFE_DIRECTORY ? "Directory '%s' deleted successfully" :
-	    "File '%s' deleted successfully", base);
+	return resp_message(c->rs, type == PATHSAFE_DIRECTORY ?
+	    "Directory '%s' deleted successfully" : "File '%s' deleted successfully",
+	    fm_base_name(canon));
 }
 
 int
@@ -643,18 +638,11 @@ fm_rename(struct ctx *c, enum fm_kind kind)
 {
 	_cleanup_fm_ struct fm fm = FM_INIT;
 	_cleanup_free_ char *canon = NULL;
-	json_object *jold, *jnew;
+	const char *new_name;
 	enum pathsafe_type type;
 	int r;
 
-	if (!json_object_object_get_ex(c->rq->json, "old_path", &jold) ||
-	    !json_object_object_get_ex(c->rq->json, "new_name", &jnew))
-		return -EINVAL;		/* validated by the route */
-	r = check_name(c, jnew);
-	if (r != 0)
-		return r;
-	r = fm_path(c, json_object_get_string(jold), (size_t)json_object_get_string_len(jold),
-	    &canon);
+	r = body_path_name(c, "old_path", "new_name", &canon, &new_name);
 	if (r != 0)
 		return r;
 	if (!*canon)	/* never the base itself */
@@ -662,8 +650,7 @@ fm_rename(struct ctx *c, enum fm_kind kind)
 	r = fm_open(c, kind, false, &fm);
 	if (r != 0)
 		return r;
-	r = fm.base_fd < 0 ? -ENOENT : pathsafe_rename_to_name(fm.base_fd, canon,
-	    json_object_get_string(jnew), &type);
+	r = fm.base_fd < 0 ? -ENOENT : pathsafe_rename_to_name(fm.base_fd, canon, new_name, &type);
 	if (r == -ENOENT || r == -ENOTDIR)
 		return answered(resp_detail(c->rs, 404, "File or directory not found"));
 	if (r == -EEXIST)
@@ -672,6 +659,6 @@ fm_rename(struct ctx *c, enum fm_kind kind)
 		return answered(resp_detail(c->rs, 400, "Invalid path"));
 	if (r < 0)
 		return fm_fail_500(c, r, fm_text(&fm, FMT_RENAME_FAIL));
-	return fm_message(c, type == PATHSAFE_DIRECTORY ? "Directory renamed successfully" :
+	return resp_message(c->rs, type == PATHSAFE_DIRECTORY ? "Directory renamed successfully" :
 	    "File renamed successfully");
 }

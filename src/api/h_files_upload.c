@@ -102,20 +102,6 @@ chown_quietly(int fd, uid_t uid, gid_t gid)
 		    (unsigned)uid, (unsigned)gid);
 }
 
-static int
-missing_body_field(struct ctx *c, const char *name)
-{
-	struct verrs ve = { 0 };
-	const char *loc[] = { "body", name, NULL };
-	int r;
-
-	r = verrs_add(&ve, "missing", loc, "Field required", NULL, NULL);
-	if (r >= 0)
-		r = resp_verrs(c->rs, &ve);
-	verrs_done(&ve);
-	return answered(r);
-}
-
 /* ---- single file (§15.5) ------------------------------------------------------------- */
 
 struct single {
@@ -219,7 +205,7 @@ fm_upload(struct ctx *c, enum fm_kind kind)
 	s.flags = overwrite ? PATHSAFE_REPLACE : 0;
 	r = fm_stream_multipart(c, &single_cb, &s);
 	if (r == 0 && !s.filename)
-		r = missing_body_field(c, "file");
+		r = fm_verr(c, "body", "file", "missing", "Field required", NULL);
 	if (r == 0) {
 		/* §15.9: the base's owner, errors ignored */
 		if (fm_base_owner(&fm, &uid, &gid) >= 0)
@@ -230,7 +216,8 @@ fm_upload(struct ctx *c, enum fm_kind kind)
 		else if (r < 0)
 			r = fm_fail_500(c, r, fm_text(&fm, FMT_UPLOAD_FAIL));
 		else
-			r = fm_message(c, kind == FM_SERVER ? "File '%s' uploaded successfully" :
+			r = resp_message(c->rs, kind == FM_SERVER ?
+			    "File '%s' uploaded successfully" :
 			    "Archive file '%s' uploaded successfully", s.filename);
 	}
 	pathsafe_atomic_abort(&s.a);
@@ -263,6 +250,27 @@ purge(struct ctx *c)
 	int r = db_upload_session_purge(c->db, now_realtime_usec());
 
 	return r < 0 ? r : 0;
+}
+
+/*
+ * A live session, after purging the expired ones: 0 and *ret (the caller
+ * calls db_upload_session_done()), 1 (404 E_SESSION, or 500 "<fail>: …"
+ * answered), -errno.
+ */
+static int
+session_get(struct ctx *c, const char *sid, const char *fail, struct db_upload_session *ret)
+{
+	int r;
+
+	r = purge(c);
+	if (r < 0)
+		return r;
+	r = db_upload_session_get(c->db, sid, now_realtime_usec(), ret);
+	if (r == -ENOENT)
+		return answered(resp_detail(c->rs, 404, E_SESSION));
+	if (r < 0)
+		return fm_fail_500(c, r, fail);
+	return 0;
 }
 
 /* Pydantic-style checks of a list of objects in the body (§13.9.1, §13.9.2). */
@@ -348,13 +356,18 @@ check_items(json_object *list, const char *list_name, bool nullable,
 	return problems;
 }
 
+/*
+ * Finish the checks of a body that collected errors in v (r: the checks'
+ * result): -errno is returned, collected errors are answered (422, 1), and
+ * none gives 0. v is released in every case.
+ */
 static int
-answer_verrs(struct ctx *c, struct verrs *v)
+answer_verrs(struct ctx *c, struct verrs *v, int r)
 {
-	int r = resp_verrs(c->rs, v);
-
+	if (r >= 0)
+		r = verrs_any(v) ? answered(resp_verrs(c->rs, v)) : 0;
 	verrs_done(v);
-	return answered(r);
+	return r;
 }
 
 int
@@ -386,13 +399,9 @@ h_files_upload_check(struct ctx *c)
 		    NULL);
 	} else
 		r = check_items(files, "files", false, item_fields, ELEMENTSOF(item_fields), &v);
-	if (r < 0) {
-		verrs_done(&v);
+	r = answer_verrs(c, &v, r);
+	if (r != 0)
 		return r;
-	}
-	if (verrs_any(&v))
-		return answer_verrs(c, &v);
-	verrs_done(&v);
 	r = fm_path(c, raw, strlen(raw), &dir);
 	if (r != 0)
 		return r;
@@ -492,26 +501,17 @@ h_files_upload_policy(struct ctx *c)
 	(void)json_object_object_get_ex(c->rq->json, "decisions", &decisions);
 	r = check_items(decisions, "decisions", true, decision_fields,
 	    ELEMENTSOF(decision_fields), &v);
-	if (r < 0) {
-		verrs_done(&v);
+	r = answer_verrs(c, &v, r);
+	if (r != 0)
 		return r;
-	}
-	if (verrs_any(&v))
-		return answer_verrs(c, &v);
-	verrs_done(&v);
 
 	r = hs_resolve(c, &ref);
 	server_ref_done(&ref);
 	if (r != 0)
 		return r;
-	r = purge(c);
-	if (r < 0)
+	r = session_get(c, sid, "Failed to set upload policy", &s);
+	if (r != 0)
 		return r;
-	r = db_upload_session_get(c->db, sid, now_realtime_usec(), &s);
-	if (r == -ENOENT)
-		return answered(resp_detail(c->rs, 404, E_SESSION));
-	if (r < 0)
-		return fm_fail_500(c, r, "Failed to set upload policy");
 	conflicts = json_tokener_parse(s.conflicts);
 	db_upload_session_done(&s);
 	if (!conflicts || !json_object_is_type(conflicts, json_type_array))
@@ -566,7 +566,7 @@ h_files_upload_policy(struct ctx *c)
 		return answered(resp_detail(c->rs, 404, E_SESSION));
 	if (r < 0)
 		return fm_fail_500(c, r, "Failed to set upload policy");
-	return fm_message(c, "Upload policy set successfully");
+	return resp_message(c->rs, "Upload policy set successfully");
 }
 
 /* ---- many files (§13.9.3) ------------------------------------------------------------- */
@@ -763,7 +763,7 @@ int
 h_files_upload_multiple(struct ctx *c)
 {
 	_cleanup_fm_ struct fm fm = FM_INIT;
-	_cleanup_free_ char *sid = NULL, *raw = NULL, *dir = NULL;
+	_cleanup_free_ char *sid = NULL, *dir = NULL;
 	_cleanup_(json_object_putp) json_object *decide = NULL, *results = NULL;
 	struct multi m = { .c = c, .fm = &fm, .a = PATHSAFE_ATOMIC_INIT };
 	struct db_upload_session s = { 0 };
@@ -773,22 +773,15 @@ h_files_upload_multiple(struct ctx *c)
 
 	r = fm_query(c, "session_id", true, NULL, &sid);
 	if (r == 0)
-		r = fm_query(c, "path", true, NULL, &raw);
-	if (r == 0)
-		r = fm_path(c, raw, strlen(raw), &dir);
+		r = fm_query_path(c, /* def= */ NULL, /* ret_raw= */ NULL, &dir);
 	if (r != 0)
 		return r;
 	r = fm_open(c, FM_SERVER, true, &fm);
 	if (r != 0)
 		return r;
-	r = purge(c);
-	if (r < 0)
+	r = session_get(c, sid, "Failed to upload multiple files", &s);
+	if (r != 0)
 		return r;
-	r = db_upload_session_get(c->db, sid, now_realtime_usec(), &s);
-	if (r == -ENOENT)
-		return answered(resp_detail(c->rs, 404, E_SESSION));
-	if (r < 0)
-		return fm_fail_500(c, r, "Failed to upload multiple files");
 	if (!s.policy) {
 		db_upload_session_done(&s);
 		return answered(resp_detail(c->rs, 400, "Upload policy not set"));

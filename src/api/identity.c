@@ -10,43 +10,25 @@
 
 /*
  * Bearer credentials (API-core §4.1): the scheme word is matched
- * case-insensitively and the token is everything after the first space. The
- * master token is checked first, then the JWT. Beyond the reference, the
- * JWT's user must still exist with the same name and creation time (one
- * primary-key lookup), so deleting a user revokes their tokens.
+ * case-insensitively and the token is everything after the first space.
+ * The token is checked by auth_credential_check() (master token, JWT, and
+ * beyond the reference the user row, so deleting a user revokes their
+ * tokens); a rejected one is -EKEYREJECTED (401 "Could not validate
+ * credentials").
  */
 static int
 resolve(struct ctx *c, struct identity *ret)
 {
 	const char *h = req_env(c->rq, "HTTP_AUTHORIZATION");
-	const char *sp, *token;
-	struct db_user u = { 0 };
-	int64_t created;
-	int r;
+	const char *sp;
 
 	if (!h || !*h)
 		return -ENOKEY;
 	sp = strchr(h, ' ');
 	if (!sp || (size_t)(sp - h) != 6 || strncasecmp(h, "bearer", 6) != 0)
 		return -ENOKEY;
-	token = sp + 1;
-	if (auth_is_master(c->app->auth, token)) {
-		auth_identity_system(ret, now_realtime_usec());
-		return 0;
-	}
-	r = auth_token_verify_cached(c->app->auth, c->tokens, token, now_realtime_usec(), ret,
-	    &created);
-	if (r < 0)
-		return -EKEYREJECTED;
-	r = db_user_get_by_id(c->db, ret->id, &u);
-	if (r == -ENOENT)
-		return -EKEYREJECTED;
-	if (r < 0)
-		return r;
-	if (!streq(u.username, ret->username) || u.created_at_usec != created)
-		r = -EKEYREJECTED;	/* a later user got the id of a deleted one */
-	db_user_done(&u);
-	return r;
+	return auth_credential_check(c->app->auth, c->tokens, c->db, sp + 1, now_realtime_usec(),
+	    ret);
 }
 
 int

@@ -370,6 +370,32 @@ entry_check(struct archive_entry *e, char **ret_canon, struct arc_problem *prob)
 	}
 }
 
+/*
+ * The next entry, for both passes: its header, entry_check() (a malloc'd
+ * *ret_canon), and the count *seen of entries so far against max_entries
+ * (0: no limit; one more is -E2BIG). 1 with *ret, 0 at the end, -errno with
+ * prob filled in.
+ */
+static int
+next_entry(struct archive *a, struct reader *rd, uint64_t max_entries, uint64_t *seen,
+    struct archive_entry **ret, char **ret_canon, struct arc_problem *prob)
+{
+	int r;
+
+	r = next_header(a, rd, ret, prob);
+	if (r <= 0)
+		return r;
+	r = entry_check(*ret, ret_canon, prob);
+	if (r < 0)
+		return r;
+	(*seen)++;
+	if (max_entries && *seen > max_entries) {
+		prob_set(prob, NULL, *seen, max_entries, NULL);
+		return -E2BIG;
+	}
+	return 1;
+}
+
 static bool
 is_regular(struct archive_entry *e)
 {
@@ -408,18 +434,9 @@ arc_scan(int fd, uint64_t archive_size, const struct arc_limits *lim, struct arc
 		struct archive_entry *e;
 		const char *base;
 
-		r = next_header(a, &rd, &e, prob);
+		r = next_entry(a, &rd, lim->max_entries, &s.n_entries, &e, &canon, prob);
 		if (r <= 0)
 			break;
-		r = entry_check(e, &canon, prob);
-		if (r < 0)
-			break;
-		s.n_entries++;
-		if (lim->max_entries && s.n_entries > lim->max_entries) {
-			prob_set(prob, NULL, s.n_entries, lim->max_entries, NULL);
-			r = -E2BIG;
-			break;
-		}
 		if (!is_regular(e))
 			continue;
 		if (archive_entry_size_is_set(e) && archive_entry_size(e) > 0) {
@@ -757,17 +774,9 @@ arc_extract(int fd, int dest_fd, const struct arc_extract_opts *opts, struct arc
 		struct archive_entry *e;
 		const char *rel;
 
-		r = next_header(a, &rd, &e, prob);
+		r = next_entry(a, &rd, max_entries, &seen, &e, &canon, prob);
 		if (r <= 0)
 			break;
-		r = entry_check(e, &canon, prob);
-		if (r < 0)
-			break;
-		if (max_entries && ++seen > max_entries) {
-			prob_set(prob, NULL, seen, max_entries, NULL);
-			r = -E2BIG;
-			break;
-		}
 		if (rl == 0)
 			rel = canon;
 		else if (strncmp(canon, opts->root, rl) == 0 && canon[rl] == '/')
@@ -858,17 +867,11 @@ add_children(struct writer *w, int dir_fd, const char *apath, unsigned depth,
     struct arc_problem *prob)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
-	int fd, r;
+	int r;
 
-	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		(void)close(fd);
+	r = opendir_at(dir_fd, &d);
+	if (r < 0)
 		return r;
-	}
 	for (;;) {
 		_cleanup_free_ char *child = NULL;
 		struct dirent *de;

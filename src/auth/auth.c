@@ -409,3 +409,32 @@ auth_token_verify_cached(const struct auth *a, struct auth_cache *c, const char 
 		.created_usec = created };
 	return 0;
 }
+
+int
+auth_credential_check(const struct auth *a, struct auth_cache *cache, struct db *db,
+    const char *token, int64_t now_usec, struct identity *ret)
+{
+	struct db_user u = { 0 };
+	struct identity id;
+	int64_t created;
+	int r;
+
+	if (auth_is_master(a, token)) {
+		auth_identity_system(ret, now_usec);
+		return 0;
+	}
+	if (auth_token_verify_cached(a, cache, token, now_usec, &id, &created) < 0)
+		return -EKEYREJECTED;
+	r = db_user_get_by_id(db, id.id, &u);
+	if (r == -ENOENT)
+		return -EKEYREJECTED;
+	if (r < 0)
+		return r;
+	/* a later user got the id of a deleted one */
+	r = streq(u.username, id.username) && u.created_at_usec == created ? 0 : -EKEYREJECTED;
+	db_user_done(&u);
+	if (r < 0)
+		return r;
+	*ret = id;
+	return 0;
+}

@@ -75,6 +75,18 @@ struct auth_cache *auth_cache_free(struct auth_cache *c);
 int auth_token_verify_cached(const struct auth *a, struct auth_cache *c, const char *token,
     int64_t now_usec, struct identity *ret, int64_t *ret_created_usec);
 
+/*
+ * The credential check of the API's bearer tokens and the console's token
+ * (API-core §4.1, §4.6): the master token gives SYSTEM; otherwise the JWT
+ * is verified (through cache, which may be NULL), and its user must still
+ * exist with the same id, name and creation time, so that deleting a user
+ * revokes their tokens even when a later user gets the same id. Returns 0
+ * and fills *ret, -EKEYREJECTED for a token that does not pass, or another
+ * -errno from the database (the caller maps -EKEYREJECTED to its status).
+ */
+int auth_credential_check(const struct auth *a, struct auth_cache *cache, struct db *db,
+    const char *token, int64_t now_usec, struct identity *ret);
+
 /* ---- login attempt limiter ---- */
 
 struct login_limiter;

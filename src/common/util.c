@@ -3,6 +3,7 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,13 +31,11 @@ parse_int64(const char *s, int64_t min, int64_t max, int64_t *ret)
 	return 0;
 }
 
-int
-parse_bool_query(const char *s)
+/* 1 when s is one of the n words of yes, 0 for one of no (case-insensitive), else -EINVAL. */
+static int
+parse_bool_words(const char *s, const char *const *yes, const char *const *no, size_t n)
 {
-	static const char *const yes[] = { "true", "1", "yes", "on", "y", "t" };
-	static const char *const no[] = { "false", "0", "no", "off", "n", "f" };
-
-	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+	for (size_t i = 0; i < n; i++) {
 		if (strcaseeq(s, yes[i]))
 			return 1;
 		if (strcaseeq(s, no[i]))
@@ -46,18 +45,21 @@ parse_bool_query(const char *s)
 }
 
 int
+parse_bool_query(const char *s)
+{
+	static const char *const yes[] = { "true", "1", "yes", "on", "y", "t" };
+	static const char *const no[] = { "false", "0", "no", "off", "n", "f" };
+
+	return parse_bool_words(s, yes, no, ELEMENTSOF(yes));
+}
+
+int
 parse_bool_env(const char *s)
 {
 	static const char *const yes[] = { "true", "1", "yes", "on" };
 	static const char *const no[] = { "false", "0", "no", "off" };
 
-	for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-		if (strcaseeq(s, yes[i]))
-			return 1;
-		if (strcaseeq(s, no[i]))
-			return 0;
-	}
-	return -EINVAL;
+	return parse_bool_words(s, yes, no, ELEMENTSOF(yes));
 }
 
 bool
@@ -99,6 +101,25 @@ utf8_valid(const char *str, size_t n)
 		i += len;
 	}
 	return true;
+}
+
+int
+opendir_at(int dir_fd, DIR **ret)
+{
+	DIR *d;
+	int fd, r;
+
+	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	d = fdopendir(fd);
+	if (!d) {
+		r = -errno;
+		(void)close(fd);
+		return r;
+	}
+	*ret = d;
+	return 0;
 }
 
 int

@@ -2,6 +2,7 @@
 /* Small bounded parsers and string, time and randomness helpers. */
 #pragma once
 
+#include <dirent.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -50,6 +51,13 @@ int parse_bool_env(const char *s);
 
 /* 1 when the n bytes at s are valid UTF-8 (no overlongs, no surrogates). */
 bool utf8_valid(const char *s, size_t n);
+
+/*
+ * A directory stream over dir_fd's directory, on a fresh open file
+ * description ("." reopened), so that the stream's offset and its close
+ * leave dir_fd alone. 0 and *ret (the caller closedir()s it), or -errno.
+ */
+int opendir_at(int dir_fd, DIR **ret);
 
 /* Fill buf with n bytes from the kernel CSPRNG. 0 or -errno. */
 int random_bytes(void *buf, size_t n);

@@ -48,6 +48,15 @@ struct db {
 /* Translate an SQLite result code into -errno (SQLITE_OK/ROW/DONE → 0). */
 int db_errno(int rc);
 
+/*
+ * Step a statement that returns no rows, then reset it and clear its
+ * bindings. db_step_changes() returns the number of rows changed;
+ * db_step_change() returns 0 when a row changed and -ENOENT when none did.
+ * Both return -errno on failure (-EEXIST for a unique constraint).
+ */
+int db_step_changes(struct db *db, sqlite3_stmt *s);
+int db_step_change(struct db *db, sqlite3_stmt *s);
+
 /* Reset and clear bindings: use with _cleanup_(stmt_resetp). */
 static inline void
 stmt_resetp(sqlite3_stmt **s)

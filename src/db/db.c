@@ -359,15 +359,25 @@ db_user_insert(struct db *db, const char *username, const char *hash, enum user_
 	return 0;
 }
 
-static int
-step_changes(struct db *db, sqlite3_stmt *s)
+int
+db_step_changes(struct db *db, sqlite3_stmt *s)
 {
 	_cleanup_(stmt_resetp) sqlite3_stmt *st = s;
 	int rc = sqlite3_step(st);
 
 	if (rc != SQLITE_DONE)
 		return db_errno(sqlite3_extended_errcode(db->conn));
-	return sqlite3_changes(db->conn) > 0 ? 0 : -ENOENT;
+	return sqlite3_changes(db->conn);
+}
+
+int
+db_step_change(struct db *db, sqlite3_stmt *s)
+{
+	int r = db_step_changes(db, s);
+
+	if (r < 0)
+		return r;
+	return r > 0 ? 0 : -ENOENT;
 }
 
 int
@@ -377,7 +387,7 @@ db_user_delete(struct db *db, int64_t id)
 
 	if (sqlite3_bind_int64(s, 1, id) != SQLITE_OK)
 		return -EIO;
-	return step_changes(db, s);
+	return db_step_change(db, s);
 }
 
 int
@@ -388,7 +398,7 @@ db_user_set_password(struct db *db, const char *username, const char *hash)
 	if (sqlite3_bind_text(s, 1, username, -1, SQLITE_STATIC) != SQLITE_OK ||
 	    sqlite3_bind_text(s, 2, hash, -1, SQLITE_STATIC) != SQLITE_OK)
 		return -EIO;
-	return step_changes(db, s);
+	return db_step_change(db, s);
 }
 
 int

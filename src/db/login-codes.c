@@ -9,23 +9,10 @@
 
 #include "db/db-internal.h"
 
-/* Step a statement that returns no rows: 0 when it changed a row, -ENOENT
- * when none, -EEXIST on a unique code, -errno. */
-static int
-step_change(struct db *db, sqlite3_stmt *s)
-{
-	_cleanup_(stmt_resetp) sqlite3_stmt *st = s;
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE)
-		return db_errno(sqlite3_extended_errcode(db->conn));
-	return sqlite3_changes(db->conn) > 0 ? 0 : -ENOENT;
-}
-
 int
 db_login_code_clear(struct db *db)
 {
-	int r = step_change(db, db->stmt[STMT_LOGIN_CODE_CLEAR]);
+	int r = db_step_change(db, db->stmt[STMT_LOGIN_CODE_CLEAR]);
 
 	return r == -ENOENT ? 0 : r;
 }
@@ -65,7 +52,7 @@ db_login_code_rotate(struct db *db, int64_t id, const char *code, int64_t expire
 		stmt_resetp(&s);
 		return -EIO;
 	}
-	return step_change(db, s);
+	return db_step_change(db, s);
 }
 
 int
@@ -77,7 +64,7 @@ db_login_code_delete(struct db *db, int64_t id)
 		stmt_resetp(&s);
 		return -EIO;
 	}
-	return step_change(db, s);
+	return db_step_change(db, s);
 }
 
 int
@@ -91,7 +78,7 @@ db_login_code_verify(struct db *db, const char *code, int64_t user_id, int64_t n
 		stmt_resetp(&s);
 		return -EIO;
 	}
-	return step_change(db, s);
+	return db_step_change(db, s);
 }
 
 int
@@ -122,7 +109,7 @@ db_login_code_take(struct db *db, int64_t id, int64_t user_id)
 		stmt_resetp(&s);
 		return -EIO;
 	}
-	r = step_change(db, s);
+	r = db_step_change(db, s);
 	if (r == -ENOENT)
 		return 0;
 	return r < 0 ? r : 1;

@@ -21,18 +21,6 @@ db_upload_session_done(struct db_upload_session *s)
 	*s = (struct db_upload_session){ 0 };
 }
 
-/* Step a statement without rows: the number of changed rows, or -errno. */
-static int
-step_changes(struct db *db, sqlite3_stmt *s)
-{
-	_cleanup_(stmt_resetp) sqlite3_stmt *st = s;
-	int rc = sqlite3_step(st);
-
-	if (rc != SQLITE_DONE)
-		return db_errno(sqlite3_extended_errcode(db->conn));
-	return sqlite3_changes(db->conn);
-}
-
 int
 db_upload_session_purge(struct db *db, int64_t now_usec)
 {
@@ -40,7 +28,7 @@ db_upload_session_purge(struct db *db, int64_t now_usec)
 
 	if (sqlite3_bind_int64(s, 1, now_usec) != SQLITE_OK)
 		return -EIO;
-	return step_changes(db, s);
+	return db_step_changes(db, s);
 }
 
 int
@@ -57,7 +45,7 @@ db_upload_session_insert(struct db *db, const char *id, const char *conflicts_js
 		(void)sqlite3_clear_bindings(s);
 		return -EIO;
 	}
-	r = step_changes(db, s);
+	r = db_step_changes(db, s);
 	return r < 0 ? r : 0;
 }
 
@@ -109,7 +97,7 @@ db_upload_session_set_policy(struct db *db, const char *id, const char *policy_j
 		(void)sqlite3_clear_bindings(s);
 		return -EIO;
 	}
-	r = step_changes(db, s);
+	r = db_step_changes(db, s);
 	if (r < 0)
 		return r;
 	return r > 0 ? 0 : -ENOENT;
@@ -123,7 +111,7 @@ db_upload_session_delete(struct db *db, const char *id)
 
 	if (sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC) != SQLITE_OK)
 		return -EIO;
-	r = step_changes(db, s);
+	r = db_step_changes(db, s);
 	if (r < 0)
 		return r;
 	return r > 0 ? 0 : -ENOENT;

@@ -21,14 +21,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
 #include "api/api.h"
 #include "common/log.h"
+#include "common/socket.h"
 #include "common/util.h"
 #include "monitor/monitor.h"
 #include "outbound/compose-cli.h"
@@ -197,34 +195,6 @@ worker_main(void *userdata)
 	db_close(w.db);
 	auth_cache_free(w.tokens);
 	return NULL;
-}
-
-static int
-listen_unix(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1;
-	mode_t old;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return -errno;
-	(void)unlink(path);
-	/* group-writable: nginx reaches it through a shared group in development */
-	old = umask(0117);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = -errno;
-
-		umask(old);
-		return e;
-	}
-	umask(old);
-	if (listen(fd, 256) < 0)
-		return -errno;
-	return TAKE_FD(fd);
 }
 
 /*
@@ -412,7 +382,7 @@ main(int argc, char **argv)
 	if (n == 1)
 		s.listen_fd = SD_LISTEN_FDS_START;
 	else if (listen_path) {
-		s.listen_fd = listen_unix(listen_path);
+		s.listen_fd = socket_listen_unix(listen_path);
 		if (s.listen_fd < 0) {
 			log_error_errno(s.listen_fd, "cannot listen on '%s': %m", listen_path);
 			goto out;

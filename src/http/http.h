@@ -92,8 +92,9 @@ int req_load_body(struct req *rq, size_t max);
 ssize_t req_read(struct req *rq, void *buf, size_t n);
 
 /*
- * Query string: look up the last value of name (percent-decoded). Returns
- * 1 and a malloc'd *ret, 0 when absent, -ENOMEM.
+ * Query string: the last value of name (percent-decoded), by
+ * http_query_get() on rq->query. Returns 1 and a malloc'd *ret, 0 when
+ * absent, -EINVAL ("%00"), -ENOMEM.
  */
 int req_query_get(const struct req *rq, const char *name, char **ret);
 /* All pairs as a JSON object (last value wins), for the audit log. */
@@ -108,6 +109,14 @@ char *http_unescape(const char *s, size_t n, bool plus);
 int http_urlencoded_foreach(const char *s, size_t n,
     int (*cb)(const char *name, const char *value, void *userdata), void *userdata);
 
+/*
+ * The last value of parameter name in a raw query string (urlencoded rules:
+ * '+' is a space, a stray '%' stays), for the API and the WebSocket
+ * daemon alike. Returns 1 and a malloc'd *ret, 0 when absent, -EINVAL when
+ * a name or value would decode to a NUL byte ("%00"), or -ENOMEM.
+ */
+int http_query_get(const char *query, const char *name, char **ret);
+
 const char *http_method_to_string(enum http_method m);
 enum http_method http_method_from_string(const char *s);
 const char *http_status_reason(int status);
@@ -118,8 +127,10 @@ void resp_init(struct resp *rs);
 void resp_done(struct resp *rs);
 /* Replace the body with obj serialised compactly (takes ownership of obj). */
 int resp_json(struct resp *rs, int status, json_object *obj);
-/* {"detail": "<formatted>"} */
+/* {"detail": "<formatted>"} with status. 0 or -ENOMEM. */
 int resp_detail(struct resp *rs, int status, const char *fmt, ...) _printf_(3, 4);
+/* {"message": "<formatted>"} with 200. 0 or -ENOMEM. */
+int resp_message(struct resp *rs, const char *fmt, ...) _printf_(2, 3);
 int resp_text(struct resp *rs, int status, const char *content_type, const char *text);
 int resp_header(struct resp *rs, const char *name, const char *fmt, ...) _printf_(3, 4);
 /* Plain-text 500 "Internal Server Error" (API-core §1.4). */

@@ -222,21 +222,25 @@ static int
 query_get_cb(const char *name, const char *value, void *userdata)
 {
 	struct query_get *q = userdata;
+	char *v;
 
 	if (!streq(name, q->name))
 		return 0;
-	free(q->value);
-	q->value = strdup(value);
-	return q->value ? 0 : -ENOMEM;
+	v = strdup(value);
+	if (!v)
+		return -ENOMEM;
+	free(q->value);		/* the last value wins */
+	q->value = v;
+	return 0;
 }
 
 int
-req_query_get(const struct req *rq, const char *name, char **ret)
+http_query_get(const char *query, const char *name, char **ret)
 {
 	struct query_get q = { name, NULL };
 	int r;
 
-	r = http_urlencoded_foreach(rq->query, strlen(rq->query), query_get_cb, &q);
+	r = http_urlencoded_foreach(query, strlen(query), query_get_cb, &q);
 	if (r < 0) {
 		free(q.value);
 		return r;
@@ -245,6 +249,12 @@ req_query_get(const struct req *rq, const char *name, char **ret)
 		return 0;
 	*ret = q.value;
 	return 1;
+}
+
+int
+req_query_get(const struct req *rq, const char *name, char **ret)
+{
+	return http_query_get(rq->query, name, ret);
 }
 
 static int

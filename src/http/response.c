@@ -43,27 +43,47 @@ resp_json(struct resp *rs, int status, json_object *obj)
 	return 0;
 }
 
-int
-resp_detail(struct resp *rs, int status, const char *fmt, ...)
+/* {"<key>": "<formatted>"} with status: the body of resp_detail() and resp_message(). */
+static int _printf_(4, 0)
+resp_vkeyed(struct resp *rs, int status, const char *key, const char *fmt, va_list ap)
 {
 	_cleanup_free_ char *msg = NULL;
 	json_object *o;
-	va_list ap;
-	int l;
 
-	va_start(ap, fmt);
-	l = vasprintf(&msg, fmt, ap);
-	va_end(ap);
-	if (l < 0)
+	if (vasprintf(&msg, fmt, ap) < 0)
 		return -ENOMEM;
 	o = json_object_new_object();
 	if (!o)
 		return -ENOMEM;
-	if (json_object_object_add(o, "detail", json_object_new_string(msg)) < 0) {
+	if (json_object_object_add(o, key, json_object_new_string(msg)) < 0) {
 		json_object_put(o);
 		return -ENOMEM;
 	}
 	return resp_json(rs, status, o);
+}
+
+int
+resp_detail(struct resp *rs, int status, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = resp_vkeyed(rs, status, "detail", fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+int
+resp_message(struct resp *rs, const char *fmt, ...)
+{
+	va_list ap;
+	int r;
+
+	va_start(ap, fmt);
+	r = resp_vkeyed(rs, 200, "message", fmt, ap);
+	va_end(ap);
+	return r;
 }
 
 int

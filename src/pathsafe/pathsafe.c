@@ -833,17 +833,10 @@ pathsafe_create_file(int base_fd, const char *path, mode_t mode, unsigned flags)
 int
 pathsafe_chown(int base_fd, const char *path, uid_t uid, gid_t gid)
 {
-	char canon[PATH_MAX];
+	char name[PATHSAFE_NAME_MAX + 1];
 	_cleanup_close_ int dir_fd = -1;
-	const char *name;
-	int r;
 
-	r = normalize_str(path, canon);
-	if (r < 0)
-		return r;
-	if (r == 0)
-		return -EINVAL;
-	dir_fd = open_parent(base_fd, canon, false, 0, &name);
+	dir_fd = pathsafe_open_parent(base_fd, path, name);
 	if (dir_fd < 0)
 		return dir_fd;
 	return fchownat(dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0 ? -errno : 0;
@@ -859,20 +852,13 @@ static int
 rm_children(int dir_fd, const struct mount_key *mk, unsigned depth)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
-	int fd, r = 0;
+	int r;
 
 	if (depth >= RM_DEPTH_MAX)
 		return -ENAMETOOLONG;
-	/* a fresh open file description, which fdopendir() owns with its offset */
-	fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		r = -errno;
-		(void)close(fd);
+	r = opendir_at(dir_fd, &d);
+	if (r < 0)
 		return r;
-	}
 
 	for (;;) {
 		struct dirent *de;
@@ -935,18 +921,12 @@ rm_dir_at(int parent_fd, const char *name, const struct stat *st, const struct m
 int
 pathsafe_delete(int base_fd, const char *path, enum pathsafe_type *ret_type)
 {
-	char canon[PATH_MAX];
+	char name[PATHSAFE_NAME_MAX + 1];
 	_cleanup_close_ int dir_fd = -1;
-	const char *name;
 	struct stat st;
 	int r;
 
-	r = normalize_str(path, canon);
-	if (r < 0)
-		return r;
-	if (r == 0)
-		return -EINVAL;		/* never the base itself */
-	dir_fd = open_parent(base_fd, canon, false, 0, &name);
+	dir_fd = pathsafe_open_parent(base_fd, path, name);	/* the base itself: -EINVAL */
 	if (dir_fd < 0)
 		return dir_fd;
 	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)

@@ -59,25 +59,17 @@ servers_discover(const struct servers *s, servers_entry_fn fn, void *userdata)
 	_cleanup_close_ int root_fd = -1;
 	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
-	int fd;
+	int r;
 
 	root_fd = servers_root_open(s);
 	if (root_fd < 0)
 		return root_fd;
-	fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		int e = -errno;
-
-		(void)close(fd);
-		return e;
-	}
+	r = opendir_at(root_fd, &d);
+	if (r < 0)
+		return r;
 	while ((errno = 0, de = readdir(d))) {
 		struct servers_entry e = { .name = de->d_name };
 		_cleanup_free_ char *text = NULL;
-		int r;
 
 		if (streq(de->d_name, ".") || streq(de->d_name, ".."))
 			continue;

@@ -278,21 +278,12 @@ ref_fill_casefold(int root_fd, const char *id, struct server_ref *ref)
 {
 	_cleanup_(closedirp) DIR *d = NULL;
 	struct dirent *de;
-	int fd, found = -ENOENT;
+	int found = -ENOENT, r;
 
-	fd = openat(root_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	d = fdopendir(fd);
-	if (!d) {
-		int e = -errno;
-
-		(void)close(fd);
-		return e;
-	}
+	r = opendir_at(root_fd, &d);
+	if (r < 0)
+		return r;
 	while ((errno = 0, de = readdir(d))) {
-		int r;
-
 		if (!strcaseeq(de->d_name, id) || servers_id_check(de->d_name) < 0)
 			continue;
 		r = ref_fill(root_fd, de->d_name, ref);

@@ -576,30 +576,6 @@ console_message(struct conn *c, enum ws_opcode op, const char *data, size_t len)
 	/* any other type: ignored */
 }
 
-/* The user behind a console token (§4.6), or -EACCES. */
-static int
-console_authenticate(struct wsd *d, const char *token, struct identity *ret)
-{
-	struct db_user u = { 0 };
-	int64_t created;
-	int r;
-
-	if (auth_is_master(d->auth, token)) {
-		auth_identity_system(ret, now_realtime_usec());
-		return 0;
-	}
-	if (auth_token_verify(d->auth, token, now_realtime_usec(), ret, &created) < 0)
-		return -EACCES;
-	r = db_user_get_by_id(d->db, ret->id, &u);
-	if (r == -ENOENT)
-		return -EACCES;
-	if (r < 0)
-		return r;
-	r = streq(u.username, ret->username) && u.created_at_usec == created ? 0 : -EACCES;
-	db_user_done(&u);
-	return r;
-}
-
 static int
 console_accept(struct conn *c, const struct ws_request *req)
 {
@@ -616,9 +592,11 @@ console_accept(struct conn *c, const struct ws_request *req)
 		return r;
 	if (r <= 0)
 		return 403;		/* missing, or "%00" in it */
-	r = console_authenticate(d, token, &ident);
+	/* no token cache: a console is authenticated once per connection */
+	r = auth_credential_check(d->auth, /* cache= */ NULL, d->db, token, now_realtime_usec(),
+	    &ident);
 	explicit_bzero(token, strlen(token));
-	if (r == -EACCES)
+	if (r == -EKEYREJECTED)
 		return 403;
 	if (r < 0)
 		return r;

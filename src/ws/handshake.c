@@ -498,42 +498,10 @@ ws_handshake_feed(struct ws_handshake *h, const void *data, size_t n, size_t *re
 	return 0;
 }
 
-struct query_get {
-	const char *name;
-	char *value;
-};
-
-static int
-query_get_cb(const char *name, const char *value, void *userdata)
-{
-	struct query_get *q = userdata;
-	char *v;
-
-	if (!streq(name, q->name))
-		return 0;
-	v = strdup(value);
-	if (!v)
-		return -ENOMEM;
-	free(q->value);		/* the last value wins, as in req_query_get() */
-	q->value = v;
-	return 0;
-}
-
 int
 ws_request_query_get(const struct ws_request *req, const char *name, char **ret)
 {
-	struct query_get q = { name, NULL };
-	int r;
-
-	r = http_urlencoded_foreach(req->query, strlen(req->query), query_get_cb, &q);
-	if (r < 0) {
-		free(q.value);
-		return r;
-	}
-	if (!q.value)
-		return 0;
-	*ret = q.value;
-	return 1;
+	return http_query_get(req->query, name, ret);
 }
 
 int

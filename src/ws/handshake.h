@@ -48,10 +48,9 @@ struct ws_request {
 void ws_request_done(struct ws_request *req);
 
 /*
- * The last value of query parameter name (application/x-www-form-urlencoded
- * rules, the same as the HTTP API's req_query_get(): '+' is a space, a
- * stray '%' stays). Returns 1 and a malloc'd *ret, 0 when absent, -EINVAL
- * when a name or value would decode to a NUL byte ("%00"), or -ENOMEM.
+ * The last value of query parameter name: http_query_get() on req->query,
+ * the same rules as the HTTP API's req_query_get(). Returns 1 and a
+ * malloc'd *ret, 0 when absent, -EINVAL ("%00"), or -ENOMEM.
  */
 int ws_request_query_get(const struct ws_request *req, const char *name, char **ret);
 

@@ -18,15 +18,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/un.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
 #include "auth/auth.h"
 #include "common/log.h"
+#include "common/socket.h"
 #include "common/util.h"
 #include "config/config.h"
 #include "db/db.h"
@@ -50,34 +48,6 @@ struct main_state {
 	int listen_fd;
 	const char *listen_path;	/* ours to unlink, --listen only */
 };
-
-static int
-listen_unix(const char *path)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	_cleanup_close_ int fd = -1;
-	mode_t old;
-
-	if (strlen(path) >= sizeof(sa.sun_path))
-		return -ENAMETOOLONG;
-	memcpy(sa.sun_path, path, strlen(path) + 1);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-	if (fd < 0)
-		return -errno;
-	(void)unlink(path);
-	/* group-writable: nginx reaches it through a shared group in development */
-	old = umask(0117);
-	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0) {
-		int e = -errno;
-
-		umask(old);
-		return e;
-	}
-	umask(old);
-	if (listen(fd, 256) < 0)
-		return -errno;
-	return TAKE_FD(fd);
-}
 
 static int
 on_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -153,7 +123,7 @@ setup(struct main_state *m)
 	if (n == 1)
 		m->listen_fd = SD_LISTEN_FDS_START;
 	else if (m->listen_path) {
-		m->listen_fd = listen_unix(m->listen_path);
+		m->listen_fd = socket_listen_unix(m->listen_path);
 		if (m->listen_fd < 0)
 			return log_error_errno(m->listen_fd, "cannot listen on '%s': %m",
 			    m->listen_path);
