@@ -25,10 +25,23 @@ ensure_packages() {
 	fi
 	if [ -n "$missing" ] || [ "${1:-}" = always ]; then
 		echo "mc-admin: installing packages:${missing:- (none missing)}"
-		as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+		# apt downloads as the unprivileged _apt user; on some sandboxed
+		# machines only root reaches the network (names do not resolve for
+		# _apt), so a failed update is retried with downloads done as root.
+		if ! apt_get update -q --error-on=any; then
+			echo "mc-admin: apt-get update failed as _apt; retrying with downloads as root" >&2
+			apt_opts="-o APT::Sandbox::User=root"
+			apt_get update -q --error-on=any
+		fi
 		[ -z "$missing" ] ||
-			as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $missing
+			apt_get install -y -q --no-install-recommends $missing
 	fi
+}
+
+apt_opts=
+apt_get() {
+	# shellcheck disable=SC2086 # apt_opts is a list of words
+	as_root env DEBIAN_FRONTEND=noninteractive apt-get $apt_opts "$@"
 }
 
 # dockerd: use the running one, else start Debian's (no systemd as PID 1 on
