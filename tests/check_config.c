@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "common/cleanup.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "helpers.h"
 
 static struct tmpdir *td;

@@ -8,7 +8,7 @@
 
 #include "audit/audit.h"
 #include "auth/auth.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "db/db.h"
 #include "http/body.h"
 #include "http/http.h"

@@ -16,7 +16,7 @@
 #include "common/log.h"
 #include "common/strbuf.h"
 #include "common/util.h"
-#include "config/config.h"
+#include "config/conf.h"
 
 #define DEFAULT_CONFIG_PATH "/etc/mc-admin/config.yaml"
 

@@ -31,7 +31,7 @@
 
 #include "common/log.h"
 #include "common/util.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "ws/ws-internal.h"
 
 #define USEC_PER_SEC		1000000ULL

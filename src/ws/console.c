@@ -29,7 +29,7 @@
 #include "auth/auth.h"
 #include "common/log.h"
 #include "common/util.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "db/db.h"
 #include "http/http.h"
 #include "outbound/compose-cli.h"

@@ -26,7 +26,7 @@
 #include "common/log.h"
 #include "common/socket.h"
 #include "common/util.h"
-#include "config/config.h"
+#include "config/conf.h"
 #include "db/db.h"
 #include "outbound/docker.h"
 #include "servers/servers.h"
