@@ -1261,6 +1261,35 @@ START_TEST(test_atomic_stream_and_abort)
 	ck_assert_int_eq(pathsafe_atomic_commit(&a), -EISDIR);
 	assert_no_tmp("");
 	pathsafe_atomic_abort(&a);
+
+	/* the target directory removed meanwhile (the unnamed temporary leaves it empty
+	 * so it can go): ENOENT, whatever errno the file system would have given */
+	if (_i % MODE_MAX != MODE_FALLBACK) {
+		tmpdir_mkdir(td, "base/gone");
+		ck_assert_int_eq(pathsafe_atomic_begin(base_fd, "gone/f", 0644, 0, &a), 0);
+		ck_assert_int_eq(pathsafe_atomic_write(&a, "x", 1), 0);
+		ck_assert_int_eq(unlinkat(base_fd, "gone", AT_REMOVEDIR), 0);
+		ck_assert_int_eq(pathsafe_atomic_commit(&a), -ENOENT);
+		ck_assert(!base_exists("gone"));
+		ck_assert_int_eq(a.fd, -1);
+	}
+
+	/* a directory removed before begin (ext4 refuses O_TMPFILE there with EPERM,
+	 * tmpfs only fails the link): ENOENT at begin or at commit, never EPERM */
+	{
+		_cleanup_close_ int gone_fd = -1;
+		int r;
+
+		tmpdir_mkdir(td, "base/gone2");
+		gone_fd = openat(base_fd, "gone2", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		ck_assert_int_ge(gone_fd, 0);
+		ck_assert_int_eq(unlinkat(base_fd, "gone2", AT_REMOVEDIR), 0);
+		r = pathsafe_atomic_begin(gone_fd, "f", 0644, 0, &a);
+		if (r == 0)
+			r = pathsafe_atomic_commit(&a);
+		ck_assert_int_eq(r, -ENOENT);
+		pathsafe_atomic_abort(&a);
+	}
 }
 END_TEST
 

@@ -114,6 +114,28 @@ struct single {
 	char *filename;			/* of the part being kept (for the message) */
 };
 
+/* Why the file could not be created or committed: 4xx where the client or a concurrent
+ * change is the cause. ENOENT/ENOTDIR: the target directory created in step 1 was
+ * moved or removed (or replaced) while the request ran. */
+static int
+single_fail(struct ctx *c, struct fm *fm, int r)
+{
+	switch (r) {
+	case -EEXIST:
+		return answered(resp_detail(c->rs, 409, "File already exists"));
+	case -EINVAL:
+	case -ELOOP:
+	case -EXDEV:
+		return answered(resp_detail(c->rs, 400, "Invalid path"));
+	case -ENOENT:
+	case -ENOTDIR:
+		return answered(resp_detail(c->rs, 409,
+		    "The target directory was moved or removed during the upload"));
+	default:
+		return fm_fail_500(c, r, fm_text(fm, FMT_UPLOAD_FAIL));
+	}
+}
+
 static int
 single_begin(struct multipart_part *p, void *userdata)
 {
@@ -136,12 +158,11 @@ single_begin(struct multipart_part *p, void *userdata)
 	if (!s->filename)
 		return -ENOMEM;
 	r = pathsafe_atomic_begin(s->fm->base_fd, target, 0644, s->flags, &s->a);
-	if (r == -EEXIST)
-		return stop(resp_detail(s->c->rs, 409, "File already exists"));
-	if (r == -EINVAL || r == -ELOOP || r == -EXDEV)
-		return stop(resp_detail(s->c->rs, 400, "Invalid path"));
-	if (r < 0)
+	/* a missing subdirectory named by the file name stays §15.5's 500 */
+	if (r < 0 && strchr(name, '/') && (r == -ENOENT || r == -ENOTDIR))
 		return stop(fm_fail_500(s->c, r, fm_text(s->fm, FMT_UPLOAD_FAIL)));
+	if (r < 0)
+		return stop(single_fail(s->c, s->fm, r));
 	s->writing = true;
 	return 0;
 }
@@ -211,10 +232,8 @@ fm_upload(struct ctx *c, enum fm_kind kind)
 		if (fm_base_owner(&fm, &uid, &gid) >= 0)
 			chown_quietly(s.a.fd, uid, gid);
 		r = pathsafe_atomic_commit(&s.a);
-		if (r == -EEXIST)
-			r = answered(resp_detail(c->rs, 409, "File already exists"));
-		else if (r < 0)
-			r = fm_fail_500(c, r, fm_text(&fm, FMT_UPLOAD_FAIL));
+		if (r < 0)
+			r = single_fail(c, &fm, r);
 		else
 			r = resp_message(c->rs, kind == FM_SERVER ?
 			    "File '%s' uploaded successfully" :

@@ -1098,6 +1098,15 @@ tmp_name_new(char buf[static PATHSAFE_TMP_NAME_LEN + 1])
 /* a->flags bit (beyond the public flags): the temporary is an unnamed O_TMPFILE inode */
 #define ATOMIC_ANON	(1u << 30)
 
+/* The directory behind dir_fd was removed (or renamed over) since it was opened. */
+static bool
+dir_removed(int dir_fd)
+{
+	struct stat st;
+
+	return fstat(dir_fd, &st) == 0 && st.st_nlink == 0;
+}
+
 /*
  * Give the unnamed temporary fd a name in dir_fd: through /proc/self/fd
  * (no privilege needed), else AT_EMPTY_PATH (CAP_DAC_READ_SEARCH). linkat()
@@ -1113,6 +1122,8 @@ link_anon(int fd, int dir_fd, const char *name)
 		return 0;
 	if (errno != ENOENT && errno != ENOTDIR)
 		return -errno;
+	if (dir_removed(dir_fd))
+		return -ENOENT;	/* not a missing /proc: nothing to fall back for */
 	return linkat(fd, "", dir_fd, name, AT_EMPTY_PATH) < 0 ? -errno : 0;
 }
 
@@ -1174,6 +1185,9 @@ pathsafe_atomic_begin(int base_fd, const char *path, mode_t mode, unsigned flags
 	if (!force_fallback) {
 		/* the umask applies as with O_CREAT */
 		fd = openat(dir_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+		/* ext4 answers EPERM in a directory removed since it was opened */
+		if (fd < 0 && errno == EPERM && dir_removed(dir_fd))
+			return -ENOENT;
 		if (fd < 0 && errno != EOPNOTSUPP && errno != EISDIR && errno != EINVAL &&
 		    errno != ENOENT)
 			return -errno;
