@@ -15,160 +15,41 @@
 
 #include "api/api.h"
 #include "common/util.h"
-#include "helpers.h"
+#include "apitest.h"
 #include "jwt-forge.h"
 
 #define MASTER "master-token-for-tests"
 #define SECRET "jwt-secret-for-tests"
 
-static struct tmpdir *td;
-static struct config *cfg;
-static struct app app;
-static struct db *db;
-static struct worker worker;
+static struct apitest bench;
 
 static void
 setup(void)
 {
-	char *logs, *dbp, *srv;
-	char *env[8];
-	size_t n = 0;
+	static const char *const env[] = {
+		"MASTER_TOKEN=" MASTER, "JWT__SECRET_KEY=" SECRET, "API__LOGIN_ATTEMPTS=3", NULL,
+	};
 
-	td = tmpdir_new();
-	ck_assert_int_ge(asprintf(&logs, "LOGS_DIR=%s/logs", td->path), 0);
-	ck_assert_int_ge(asprintf(&dbp, "DATABASE_PATH=%s/db.sqlite3", td->path), 0);
-	ck_assert_int_ge(asprintf(&srv, "SERVER_PATH=%s", td->path), 0);
-	env[n++] = "MASTER_TOKEN=" MASTER;
-	env[n++] = "JWT__SECRET_KEY=" SECRET;
-	env[n++] = "API__LOGIN_ATTEMPTS=3";
-	env[n++] = logs;
-	env[n++] = dbp;
-	env[n++] = srv;
-	env[n++] = "MC_ADMIN_CONFIG=/dev/null";
-	env[n] = NULL;
-	ck_assert_int_eq(config_load(NULL, env, &cfg, NULL), 0);
-	free(logs);
-	free(dbp);
-	free(srv);
-
-	ck_assert_int_eq(db_migrate(cfg->database_path, NULL, NULL), 0);
-	ck_assert_int_eq(db_open(cfg->database_path, &db), 0);
-	worker.db = db;
-	ck_assert_int_eq(auth_cache_new(&worker.tokens), 0);
-	app = (struct app){ .cfg = cfg, .proc_root = "/proc", .bcrypt_cost = 4 };
-	ck_assert_int_eq(auth_new(cfg->jwt.secret_key, "HS256", 60, cfg->master_token, &app.auth), 0);
-	ck_assert_int_eq(audit_open(cfg->logs_dir, cfg->audit.log_file, true, &app.audit), 0);
-	ck_assert_int_eq(login_limiter_new(3, 300, &app.limiter), 0);
+	apitest_setup(&bench, env, true);
 }
 
 static void
 teardown(void)
 {
-	app.audit = audit_close(app.audit);
-	app.auth = auth_free(app.auth);
-	app.limiter = login_limiter_free(app.limiter);
-	db = db_close(db);
-	worker.tokens = auth_cache_free(worker.tokens);
-	cfg = config_free(cfg);
-	td = tmpdir_free(td);
-}
-
-struct body_src {
-	const char *p;
-	size_t left;
-	size_t read;
-};
-
-static ssize_t
-mem_read(void *userdata, void *buf, size_t n)
-{
-	struct body_src *b = userdata;
-
-	if (n > b->left)
-		n = b->left;
-	memcpy(buf, b->p, n);
-	b->p += n;
-	b->left -= n;
-	b->read += n;
-	return (ssize_t)n;
-}
-
-struct result {
-	int status;
-	char *body;
-	char *headers;
-	json_object *json;
-	size_t body_read;
-};
-
-static void
-result_done(struct result *r)
-{
-	free(r->body);
-	free(r->headers);
-	json_object_put(r->json);
-	*r = (struct result){ 0 };
+	apitest_teardown(&bench);
 }
 
 /* call("POST", "/api/x", body, "CONTENT_TYPE=…", "HTTP_AUTHORIZATION=…", NULL) */
-static struct result
+static struct api_result
 call(const char *method, const char *path, const char *body, ...)
 {
-	struct body_src src = { body ? body : "", body ? strlen(body) : 0, 0 };
-	char *env[32], *m, *p, *q = NULL, *cl = NULL;
-	const char *qs = strchr(path, '?');
-	struct req rq = { .env = env, .read = mem_read, .read_userdata = &src };
-	struct resp rs;
-	struct result res = { 0 };
-	size_t n = 0;
+	struct api_result r;
 	va_list ap;
-	const char *h;
 
-	ck_assert_int_ge(asprintf(&m, "REQUEST_METHOD=%s", method), 0);
-	ck_assert_int_ge(asprintf(&p, "DOCUMENT_URI=%.*s", qs ? (int)(qs - path) : (int)strlen(path),
-	    path), 0);
-	env[n++] = m;
-	env[n++] = p;
-	if (qs) {
-		ck_assert_int_ge(asprintf(&q, "QUERY_STRING=%s", qs + 1), 0);
-		env[n++] = q;
-	}
-	if (body) {
-		ck_assert_int_ge(asprintf(&cl, "CONTENT_LENGTH=%zu", strlen(body)), 0);
-		env[n++] = cl;
-	}
-	env[n++] = "REMOTE_ADDR=127.0.0.1";
 	va_start(ap, body);
-	while ((h = va_arg(ap, const char *)) && n < ELEMENTSOF(env) - 1)
-		env[n++] = (char *)h;
+	r = apitest_callv(&bench, method, path, body, body ? strlen(body) : 0, 0, NULL, ap);
 	va_end(ap);
-	env[n] = NULL;
-
-	resp_init(&rs);
-	ck_assert_int_eq(api_handle(&app, &worker, &rq, &rs), 0);
-	res.status = rs.status;
-	res.body = strdup(strbuf_str(&rs.body));
-	res.headers = strdup(strbuf_str(&rs.headers));
-	res.body_read = src.read;
-	if (rs.content_type && startswith(rs.content_type, "application/json"))
-		res.json = json_tokener_parse(res.body);
-	req_done(&rq);
-	resp_done(&rs);
-	free(m);
-	free(p);
-	free(q);
-	free(cl);
-	return res;
-}
-
-static const char *
-jstr(const struct result *r, const char *key)
-{
-	json_object *v;
-
-	ck_assert_ptr_nonnull(r->json);
-	ck_assert_msg(json_object_object_get_ex(r->json, key, &v), "no '%s' in %s", key, r->body);
-	return json_object_get_string(v);
+	return r;
 }
 
 static void
@@ -177,7 +58,7 @@ add_user(const char *name, const char *pw, enum user_role role)
 	char *h = NULL;
 
 	ck_assert_int_eq(auth_password_hash(pw, 4, &h), 0);
-	ck_assert_int_eq(db_user_insert(db, name, h, role, now_realtime_usec(), NULL), 0);
+	ck_assert_int_eq(db_user_insert(bench.db, name, h, role, now_realtime_usec(), NULL), 0);
 	free(h);
 }
 
@@ -185,16 +66,16 @@ static char *
 login(const char *name, const char *pw)
 {
 	char *body, *tok;
-	struct result r;
+	struct api_result r;
 
 	ck_assert_int_ge(asprintf(&body, "username=%s&password=%s", name, pw), 0);
 	r = call("POST", "/api/auth/token", body,
 	    "CONTENT_TYPE=application/x-www-form-urlencoded", NULL);
 	free(body);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(jstr(&r, "token_type"), "bearer");
-	tok = strdup(jstr(&r, "access_token"));
-	result_done(&r);
+	ck_assert_str_eq(api_jstr(&r, "token_type"), "bearer");
+	tok = strdup(api_jstr(&r, "access_token"));
+	api_result_done(&r);
 	return tok;
 }
 
@@ -210,37 +91,37 @@ bearer(const char *tok)
 static int
 user_count(void)
 {
-	struct result r = call("GET", "/api/admin/users", NULL, "HTTP_AUTHORIZATION=Bearer " MASTER,
+	struct api_result r = call("GET", "/api/admin/users", NULL, "HTTP_AUTHORIZATION=Bearer " MASTER,
 	    NULL);
 	int n;
 
 	ck_assert_int_eq(r.status, 200);
 	n = (int)json_object_array_length(r.json);
-	result_done(&r);
+	api_result_done(&r);
 	return n;
 }
 
 START_TEST(test_login_and_me)
 {
 	char *tok, *auth;
-	struct result r;
+	struct api_result r;
 
 	add_user("alice", "pw-alice", ROLE_OWNER);
 	tok = login("alice", "pw-alice");
 	auth = bearer(tok);
 	r = call("GET", "/api/user/me", NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(jstr(&r, "username"), "alice");
-	ck_assert_str_eq(jstr(&r, "role"), "owner");
+	ck_assert_str_eq(api_jstr(&r, "username"), "alice");
+	ck_assert_str_eq(api_jstr(&r, "role"), "owner");
 	ck_assert(startswith(r.body, "{\"username\":\"alice\",\"role\":\"owner\",\"id\":1,\"created_at\":\""));
 	ck_assert(r.body[strlen(r.body) - 3] == 'Z');
-	result_done(&r);
+	api_result_done(&r);
 
 	/* scheme word is case-insensitive */
 	auth[strlen("HTTP_AUTHORIZATION=")] = 'b';
 	r = call("GET", "/api/user/me", NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 200);
-	result_done(&r);
+	api_result_done(&r);
 	free(auth);
 	free(tok);
 }
@@ -248,14 +129,14 @@ END_TEST
 
 START_TEST(test_master_is_system_owner)
 {
-	struct result r = call("GET", "/api/user/me", NULL, "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
+	struct api_result r = call("GET", "/api/user/me", NULL, "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
 
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(jstr(&r, "username"), "SYSTEM");
-	ck_assert_str_eq(jstr(&r, "role"), "owner");
+	ck_assert_str_eq(api_jstr(&r, "username"), "SYSTEM");
+	ck_assert_str_eq(api_jstr(&r, "role"), "owner");
 	ck_assert_int_eq(json_object_get_int(json_object_object_get(r.json, "id")), 0);
-	ck_assert_ptr_null(strchr(jstr(&r, "created_at"), 'Z'));
-	result_done(&r);
+	ck_assert_ptr_null(strchr(api_jstr(&r, "created_at"), 'Z'));
+	api_result_done(&r);
 }
 END_TEST
 
@@ -274,19 +155,19 @@ static const struct {
 
 START_TEST(test_unauthenticated)
 {
-	struct result r = call("GET", "/api/user/me", NULL, unauth[_i].header, NULL);
+	struct api_result r = call("GET", "/api/user/me", NULL, unauth[_i].header, NULL);
 
 	ck_assert_int_eq(r.status, 401);
-	ck_assert_str_eq(jstr(&r, "detail"), unauth[_i].detail);
+	ck_assert_str_eq(api_jstr(&r, "detail"), unauth[_i].detail);
 	ck_assert_ptr_nonnull(strstr(r.headers, "WWW-Authenticate: Bearer\r\n"));
-	result_done(&r);
+	api_result_done(&r);
 }
 END_TEST
 
 START_TEST(test_expired_and_forged_tokens)
 {
 	char *tok, *auth;
-	struct result r;
+	struct api_result r;
 
 	add_user("bob", "pw", ROLE_ADMIN);
 	/* right key, but expired (float exp in the past) */
@@ -296,8 +177,8 @@ START_TEST(test_expired_and_forged_tokens)
 	auth = bearer(tok);
 	r = call("GET", "/api/user/me", NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 401);
-	ck_assert_str_eq(jstr(&r, "detail"), "Could not validate credentials");
-	result_done(&r);
+	ck_assert_str_eq(api_jstr(&r, "detail"), "Could not validate credentials");
+	api_result_done(&r);
 	free(auth);
 	free(tok);
 	/* valid signature and expiry, but no such user row (created_at differs) */
@@ -307,7 +188,7 @@ START_TEST(test_expired_and_forged_tokens)
 	auth = bearer(tok);
 	r = call("GET", "/api/admin/users", NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 401);
-	result_done(&r);
+	api_result_done(&r);
 	free(auth);
 	free(tok);
 }
@@ -316,27 +197,27 @@ END_TEST
 START_TEST(test_deleted_user_token_revoked)
 {
 	char *tok, *auth;
-	struct result r;
+	struct api_result r;
 
 	add_user("carol", "pw", ROLE_ADMIN);
 	tok = login("carol", "pw");
 	auth = bearer(tok);
 	r = call("GET", "/api/user/me", NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 200);
-	result_done(&r);
+	api_result_done(&r);
 	r = call("DELETE", "/api/admin/users/1", NULL, "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(jstr(&r, "message"), "User deleted successfully");
-	result_done(&r);
+	ck_assert_str_eq(api_jstr(&r, "message"), "User deleted successfully");
+	api_result_done(&r);
 	r = call("GET", "/api/user/me", NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 401);
-	ck_assert_str_eq(jstr(&r, "detail"), "Could not validate credentials");
-	result_done(&r);
+	ck_assert_str_eq(api_jstr(&r, "detail"), "Could not validate credentials");
+	api_result_done(&r);
 	/* a new user who gets the same id does not inherit the old token */
 	add_user("carol", "pw2", ROLE_ADMIN);
 	r = call("GET", "/api/user/me", NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 401);
-	result_done(&r);
+	api_result_done(&r);
 	free(auth);
 	free(tok);
 }
@@ -344,16 +225,16 @@ END_TEST
 
 START_TEST(test_login_errors)
 {
-	struct result r;
+	struct api_result r;
 	int i;
 
 	add_user("dave", "right", ROLE_ADMIN);
 	r = call("POST", "/api/auth/token", "username=dave&password=wrong",
 	    "CONTENT_TYPE=application/x-www-form-urlencoded", NULL);
 	ck_assert_int_eq(r.status, 401);
-	ck_assert_str_eq(jstr(&r, "detail"), "Incorrect username or password");
+	ck_assert_str_eq(api_jstr(&r, "detail"), "Incorrect username or password");
 	ck_assert_ptr_nonnull(strstr(r.headers, "WWW-Authenticate: Bearer"));
-	result_done(&r);
+	api_result_done(&r);
 
 	/* an empty value counts as missing */
 	r = call("POST", "/api/auth/token", "username=dave&password=",
@@ -361,65 +242,65 @@ START_TEST(test_login_errors)
 	ck_assert_int_eq(r.status, 422);
 	ck_assert_str_eq(r.body, "{\"detail\":[{\"type\":\"missing\",\"loc\":[\"body\",\"password\"],"
 	    "\"msg\":\"Field required\",\"input\":null}]}");
-	result_done(&r);
+	api_result_done(&r);
 
 	r = call("POST", "/api/auth/token", "username=dave&password=right&grant_type=client",
 	    "CONTENT_TYPE=application/x-www-form-urlencoded", NULL);
 	ck_assert_int_eq(r.status, 422);
 	ck_assert_ptr_nonnull(strstr(r.body, "string_pattern_mismatch"));
-	result_done(&r);
+	api_result_done(&r);
 
 	r = call("POST", "/api/auth/token", "--b\r\nbroken", "CONTENT_TYPE=multipart/form-data; boundary=b",
 	    NULL);
 	ck_assert_int_eq(r.status, 400);
-	result_done(&r);
+	api_result_done(&r);
 
 	/* one more failure reaches the limit of 3, then 429 even for the right password */
 	for (i = 0; i < 2; i++) {
 		r = call("POST", "/api/auth/token", "username=nobody&password=x",
 		    "CONTENT_TYPE=application/x-www-form-urlencoded", NULL);
 		ck_assert_int_eq(r.status, 401);
-		result_done(&r);
+		api_result_done(&r);
 	}
 	r = call("POST", "/api/auth/token", "username=dave&password=right",
 	    "CONTENT_TYPE=application/x-www-form-urlencoded", NULL);
 	ck_assert_int_eq(r.status, 429);
 	ck_assert_ptr_nonnull(strstr(r.headers, "Retry-After: "));
-	result_done(&r);
+	api_result_done(&r);
 }
 END_TEST
 
 START_TEST(test_admin_users)
 {
 	char *tok, *auth;
-	struct result r;
+	struct api_result r;
 
 	add_user("owner1", "pw", ROLE_OWNER);
 	add_user("admin1", "pw", ROLE_ADMIN);
 	r = call("POST", "/api/admin/users", "{\"username\":\"newbie\",\"password\":\"pw\"}",
 	    "CONTENT_TYPE=application/json", "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
 	ck_assert_int_eq(r.status, 200);
-	ck_assert_str_eq(jstr(&r, "username"), "newbie");
-	ck_assert_str_eq(jstr(&r, "role"), "admin");	/* default role */
-	result_done(&r);
+	ck_assert_str_eq(api_jstr(&r, "username"), "newbie");
+	ck_assert_str_eq(api_jstr(&r, "role"), "admin");	/* default role */
+	api_result_done(&r);
 	ck_assert_int_eq(user_count(), 3);
 
 	r = call("POST", "/api/admin/users", "{\"username\":\"newbie\",\"password\":\"pw\"}",
 	    "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(jstr(&r, "detail"), "Username already exists");
-	result_done(&r);
+	ck_assert_str_eq(api_jstr(&r, "detail"), "Username already exists");
+	api_result_done(&r);
 
 	/* an admin may not manage users */
 	tok = login("admin1", "pw");
 	auth = bearer(tok);
 	r = call("POST", "/api/admin/users", "{\"username\":\"x\"}", auth, NULL);
 	ck_assert_int_eq(r.status, 403);	/* auth before validation */
-	ck_assert_str_eq(jstr(&r, "detail"), "Not enough permissions");
-	result_done(&r);
+	ck_assert_str_eq(api_jstr(&r, "detail"), "Not enough permissions");
+	api_result_done(&r);
 	r = call("DELETE", "/api/admin/users/1", NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 403);
-	result_done(&r);
+	api_result_done(&r);
 	free(auth);
 	free(tok);
 
@@ -428,18 +309,18 @@ START_TEST(test_admin_users)
 	auth = bearer(tok);
 	r = call("DELETE", "/api/admin/users/1", NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 400);
-	ck_assert_str_eq(jstr(&r, "detail"), "Cannot delete your own account");
-	result_done(&r);
+	ck_assert_str_eq(api_jstr(&r, "detail"), "Cannot delete your own account");
+	api_result_done(&r);
 	r = call("DELETE", "/api/admin/users/99", NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 404);
-	ck_assert_str_eq(jstr(&r, "detail"), "User not found");
-	result_done(&r);
+	ck_assert_str_eq(api_jstr(&r, "detail"), "User not found");
+	api_result_done(&r);
 	r = call("DELETE", "/api/admin/users/abc", NULL, auth, NULL);
 	ck_assert_int_eq(r.status, 422);
 	ck_assert_str_eq(r.body, "{\"detail\":[{\"type\":\"int_parsing\",\"loc\":[\"path\",\"user_id\"],"
 	    "\"msg\":\"Input should be a valid integer, unable to parse string as an integer\","
 	    "\"input\":\"abc\"}]}");
-	result_done(&r);
+	api_result_done(&r);
 	ck_assert_int_eq(user_count(), 3);
 	free(auth);
 	free(tok);
@@ -448,29 +329,29 @@ END_TEST
 
 START_TEST(test_check_order)
 {
-	struct result r;
+	struct api_result r;
 
 	/* malformed JSON is 422 before authentication */
 	r = call("POST", "/api/admin/users", "{bad", "CONTENT_TYPE=application/json", NULL);
 	ck_assert_int_eq(r.status, 422);
 	ck_assert_ptr_nonnull(strstr(r.body, "json_invalid"));
-	result_done(&r);
+	api_result_done(&r);
 	/* well-formed but invalid: 401 first */
 	r = call("POST", "/api/admin/users", "{}", NULL);
 	ck_assert_int_eq(r.status, 401);
-	result_done(&r);
+	api_result_done(&r);
 	/* all validation errors together, empty password refused */
 	r = call("POST", "/api/admin/users", "{\"username\":\"ab\",\"password\":\"\",\"role\":\"god\"}",
 	    "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
 	ck_assert_int_eq(r.status, 422);
 	ck_assert_int_eq(json_object_array_length(json_object_object_get(r.json, "detail")), 3);
-	result_done(&r);
+	api_result_done(&r);
 	/* wrong content type: the body is not an object */
 	r = call("POST", "/api/admin/users", "{\"username\":\"abc\",\"password\":\"x\"}",
 	    "CONTENT_TYPE=text/plain", "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
 	ck_assert_int_eq(r.status, 422);
 	ck_assert_ptr_nonnull(strstr(r.body, "model_attributes_type"));
-	result_done(&r);
+	api_result_done(&r);
 	ck_assert_int_eq(user_count(), 0);
 }
 END_TEST
@@ -478,39 +359,39 @@ END_TEST
 START_TEST(test_body_too_large_not_read)
 {
 	char *big = malloc(2 * 1024 * 1024 + 1);
-	struct result r;
+	struct api_result r;
 
 	memset(big, 'a', 2 * 1024 * 1024);
 	big[2 * 1024 * 1024] = '\0';
 	r = call("POST", "/api/admin/users", big, "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
 	ck_assert_int_eq(r.status, 413);
 	ck_assert_int_eq(r.body_read, 0);	/* decided from CONTENT_LENGTH */
-	result_done(&r);
+	api_result_done(&r);
 	free(big);
 }
 END_TEST
 
 START_TEST(test_not_found_and_method)
 {
-	struct result r = call("GET", "/api/nope", NULL, NULL);
+	struct api_result r = call("GET", "/api/nope", NULL, NULL);
 
 	ck_assert_int_eq(r.status, 404);
 	ck_assert_str_eq(r.body, "{\"detail\":\"Not Found\"}");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("PUT", "/api/user/me", NULL, NULL);
 	ck_assert_int_eq(r.status, 405);
 	ck_assert_str_eq(r.body, "{\"detail\":\"Method Not Allowed\"}");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/system/health/", NULL, NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(r.body, "{\"status\":\"healthy\"}");
-	result_done(&r);
+	api_result_done(&r);
 }
 END_TEST
 
 START_TEST(test_cors)
 {
-	struct result r = call("OPTIONS", "/api/user/me", NULL, "HTTP_ORIGIN=http://ui.example",
+	struct api_result r = call("OPTIONS", "/api/user/me", NULL, "HTTP_ORIGIN=http://ui.example",
 	    "HTTP_ACCESS_CONTROL_REQUEST_METHOD=GET", "HTTP_ACCESS_CONTROL_REQUEST_HEADERS=authorization",
 	    NULL);
 
@@ -522,26 +403,26 @@ START_TEST(test_cors)
 	ck_assert_ptr_nonnull(strstr(r.headers, "Access-Control-Max-Age: 600\r\n"));
 	ck_assert_ptr_nonnull(strstr(r.headers, "Access-Control-Allow-Headers: authorization\r\n"));
 	ck_assert_ptr_nonnull(strstr(r.headers, "Vary: Origin\r\n"));
-	result_done(&r);
+	api_result_done(&r);
 
 	r = call("GET", "/api/system/health", NULL, "HTTP_ORIGIN=http://ui.example", NULL);
 	ck_assert_ptr_nonnull(strstr(r.headers, "Access-Control-Allow-Origin: *\r\n"));
 	ck_assert_ptr_nonnull(strstr(r.headers, "Access-Control-Allow-Credentials: true\r\n"));
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/system/health", NULL, "HTTP_ORIGIN=http://ui.example", "HTTP_COOKIE=a=b",
 	    NULL);
 	ck_assert_ptr_nonnull(strstr(r.headers, "Access-Control-Allow-Origin: http://ui.example\r\n"));
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/system/health", NULL, NULL);
 	ck_assert_ptr_null(strstr(r.headers, "Access-Control"));
-	result_done(&r);
+	api_result_done(&r);
 }
 END_TEST
 
 START_TEST(test_audit_records)
 {
 	char *log;
-	struct result r;
+	struct api_result r;
 
 	add_user("erin", "pw", ROLE_OWNER);
 	r = call("POST", "/api/auth/token?token=q&x=1",
@@ -550,18 +431,18 @@ START_TEST(test_audit_records)
 	    "CONTENT_TYPE=multipart/form-data; boundary=B", "HTTP_USER_AGENT=unit",
 	    "HTTP_X_FORWARDED_FOR= 10.1.2.3 , 10.0.0.1", NULL);
 	ck_assert_int_eq(r.status, 200);
-	result_done(&r);
+	api_result_done(&r);
 	r = call("POST", "/api/admin/users", "{\"username\":\"frank\",\"password\":\"hunter2\","
 	    "\"nested\":{\"Secret\":\"s\",\"list\":[{\"token\":\"kept\"}]}}",
 	    "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
 	ck_assert_int_eq(r.status, 200);
-	result_done(&r);
+	api_result_done(&r);
 	r = call("DELETE", "/api/admin/users/2", NULL, "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/user/me", NULL, "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
-	result_done(&r);
+	api_result_done(&r);
 
-	log = tmpdir_read(td, "logs/operations.log");
+	log = tmpdir_read(bench.td, "logs/operations.log");
 	ck_assert_ptr_nonnull(log);
 	/* three mutating requests, the GET is not logged */
 	ck_assert_int_eq((int)(strchr(strchr(strchr(log, '\n') + 1, '\n') + 1, '\n') - log + 1),
@@ -585,19 +466,20 @@ END_TEST
 
 START_TEST(test_system)
 {
-	struct result r = call("GET", "/api/system/info", NULL, "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
+	struct api_result r = call("GET", "/api/system/info", NULL,
+	    "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
 
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_gt(json_object_get_double(json_object_object_get(r.json, "ramTotalGB")), 0.0);
 	ck_assert(json_object_is_type(json_object_object_get(r.json, "cpuLoad1Min"), json_type_double));
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/system/disk-usage", NULL, "HTTP_AUTHORIZATION=Bearer " MASTER, NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_int_gt(json_object_get_double(json_object_object_get(r.json, "diskTotalGB")), 0.0);
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/system/info", NULL, NULL);
 	ck_assert_int_eq(r.status, 401);
-	result_done(&r);
+	api_result_done(&r);
 }
 END_TEST
 

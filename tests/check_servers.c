@@ -30,16 +30,12 @@
 #include "outbound/docker.h"
 #include "rcon/rcon.h"
 #include "servers/servers.h"
-#include "helpers.h"
+#include "apitest.h"
 
 #define MASTER "master-token-for-tests"
 #define SECRET "jwt-secret-for-tests"
 
-static struct tmpdir *td;		/* td/servers is server_path */
-static struct config *cfg;
-static struct app app;
-static struct db *db;
-static struct worker worker;
+static struct apitest bench;			/* bench.td/servers is server_path */
 static struct docker *dead_docker;	/* a socket nobody listens on */
 static struct monitor_sampler *sampler;
 
@@ -73,65 +69,40 @@ add_server(const char *dir, const char *id, int game, int rcon)
 	char *rel, *text = compose_text(id, game, rcon, NULL);
 
 	ck_assert_int_ge(asprintf(&rel, "servers/%s/docker-compose.yml", dir), 0);
-	tmpdir_write(td, rel, text);
+	tmpdir_write(bench.td, rel, text);
 	free(rel);
 	ck_assert_int_ge(asprintf(&rel, "servers/%s/data", dir), 0);
-	tmpdir_mkdir(td, rel);
+	tmpdir_mkdir(bench.td, rel);
 	free(rel);
 	free(text);
 }
 
-/* Set up app with servers whose docker is given (NULL = not configured). */
+/* Set up bench.app with servers whose docker is given (NULL = not configured). */
 static void
 servers_with(const struct docker *d)
 {
-	char *root = tmpdir_join(td, "servers");
+	char *root = tmpdir_join(bench.td, "servers");
 
-	app.servers = servers_free(app.servers);
+	bench.app.servers = servers_free(bench.app.servers);
 	ck_assert_int_eq(servers_new(&(struct servers_config){
 		.server_path = root,
 		.docker = d,
 		.sampler = sampler,
 		.rcon_timeout_ms = 2000,
-	}, &app.servers), 0);
+	}, &bench.app.servers), 0);
 	free(root);
 }
 
 static void
 setup(void)
 {
-	char *logs, *dbp, *srv, *sock;
-	char *env[8];
-	size_t n = 0;
+	static const char *const env[] = {
+		"MASTER_TOKEN=" MASTER, "JWT__SECRET_KEY=" SECRET, NULL,
+	};
+	char *sock;
 
-	td = tmpdir_new();
-	tmpdir_mkdir(td, "servers");
-	ck_assert_int_ge(asprintf(&logs, "LOGS_DIR=%s/logs", td->path), 0);
-	ck_assert_int_ge(asprintf(&dbp, "DATABASE_PATH=%s/db.sqlite3", td->path), 0);
-	ck_assert_int_ge(asprintf(&srv, "SERVER_PATH=%s/servers", td->path), 0);
-	env[n++] = "MASTER_TOKEN=" MASTER;
-	env[n++] = "JWT__SECRET_KEY=" SECRET;
-	env[n++] = logs;
-	env[n++] = dbp;
-	env[n++] = srv;
-	env[n++] = "MC_ADMIN_CONFIG=/dev/null";
-	env[n] = NULL;
-	ck_assert_int_eq(config_load(NULL, env, &cfg, NULL), 0);
-	free(logs);
-	free(dbp);
-	free(srv);
-
-	ck_assert_int_eq(db_migrate(cfg->database_path, NULL, NULL), 0);
-	ck_assert_int_eq(db_open(cfg->database_path, &db), 0);
-	worker.db = db;
-	ck_assert_int_eq(auth_cache_new(&worker.tokens), 0);
-	app = (struct app){ .cfg = cfg, .proc_root = "/proc", .bcrypt_cost = 4 };
-	ck_assert_int_eq(auth_new(cfg->jwt.secret_key, "HS256", 60, cfg->master_token,
-	    &app.auth), 0);
-	ck_assert_int_eq(audit_open(cfg->logs_dir, cfg->audit.log_file, true, &app.audit), 0);
-	ck_assert_int_eq(login_limiter_new(3, 300, &app.limiter), 0);
-
-	sock = tmpdir_join(td, "no-docker.sock");
+	apitest_setup(&bench, env, true);
+	sock = tmpdir_join(bench.td, "no-docker.sock");
 	ck_assert_int_eq(docker_new(&(struct docker_config){ .socket_path = sock,
 	    .timeout_ms = 2000 }, &dead_docker), 0);
 	free(sock);
@@ -141,87 +112,19 @@ setup(void)
 static void
 teardown(void)
 {
-	app.servers = servers_free(app.servers);
+	bench.app.servers = servers_free(bench.app.servers);	/* before the docker it uses */
 	dead_docker = docker_free(dead_docker);
-	app.audit = audit_close(app.audit);
-	app.auth = auth_free(app.auth);
-	app.limiter = login_limiter_free(app.limiter);
-	db = db_close(db);
-	worker.tokens = auth_cache_free(worker.tokens);
-	cfg = config_free(cfg);
-	td = tmpdir_free(td);
+	apitest_teardown(&bench);
 }
 
-/* ---- in-memory requests (as tests/check_api.c) --------------------------- */
-
-struct body_src {
-	const char *p;
-	size_t left;
-};
-
-static ssize_t
-mem_read(void *userdata, void *buf, size_t n)
-{
-	struct body_src *b = userdata;
-
-	if (n > b->left)
-		n = b->left;
-	memcpy(buf, b->p, n);
-	b->p += n;
-	b->left -= n;
-	return (ssize_t)n;
-}
-
-struct result {
-	int status;
-	char *body;
-	json_object *json;
-};
-
-static void
-result_done(struct result *r)
-{
-	free(r->body);
-	json_object_put(r->json);
-	*r = (struct result){ 0 };
-}
+/* ---- in-memory requests (tests/apitest.c) ------------------------------ */
 
 /* An authenticated call with an optional JSON body. */
-static struct result
+static struct api_result
 call(const char *method, const char *path, const char *body)
 {
-	struct body_src src = { body ? body : "", body ? strlen(body) : 0 };
-	char *env[8], *m, *p, *cl = NULL;
-	struct req rq = { .env = env, .read = mem_read, .read_userdata = &src };
-	struct resp rs;
-	struct result res = { 0 };
-	size_t n = 0;
-
-	ck_assert_int_ge(asprintf(&m, "REQUEST_METHOD=%s", method), 0);
-	ck_assert_int_ge(asprintf(&p, "DOCUMENT_URI=%s", path), 0);
-	env[n++] = m;
-	env[n++] = p;
-	if (body) {
-		ck_assert_int_ge(asprintf(&cl, "CONTENT_LENGTH=%zu", strlen(body)), 0);
-		env[n++] = cl;
-		env[n++] = "CONTENT_TYPE=application/json";
-	}
-	env[n++] = "REMOTE_ADDR=127.0.0.1";
-	env[n++] = "HTTP_AUTHORIZATION=Bearer " MASTER;
-	env[n] = NULL;
-
-	resp_init(&rs);
-	ck_assert_int_eq(api_handle(&app, &worker, &rq, &rs), 0);
-	res.status = rs.status;
-	res.body = strdup(strbuf_str(&rs.body));
-	if (rs.content_type && startswith(rs.content_type, "application/json"))
-		res.json = json_tokener_parse(res.body);
-	req_done(&rq);
-	resp_done(&rs);
-	free(m);
-	free(p);
-	free(cl);
-	return res;
+	return apitest_call(&bench, method, path, body, "HTTP_AUTHORIZATION=Bearer " MASTER,
+	    body ? "CONTENT_TYPE=application/json" : NULL, NULL);
 }
 
 /* {"yaml_content": text} */
@@ -238,33 +141,20 @@ yaml_body(const char *text)
 }
 
 static void
-assert_detail(struct result *r, int status, const char *detail)
+assert_detail_prefix(struct api_result *r, int status, const char *prefix)
 {
-	json_object *v;
+	const char *detail;
 
 	ck_assert_msg(r->status == status, "status %d, want %d: %s", r->status, status, r->body);
-	ck_assert_ptr_nonnull(r->json);
-	ck_assert(json_object_object_get_ex(r->json, "detail", &v));
-	ck_assert_str_eq(json_object_get_string(v), detail);
+	detail = api_jstr(r, "detail");
+	ck_assert_msg(startswith(detail, prefix), "detail %s, want %s…", detail, prefix);
 }
 
-static void
-assert_detail_prefix(struct result *r, int status, const char *prefix)
-{
-	json_object *v;
-
-	ck_assert_msg(r->status == status, "status %d, want %d: %s", r->status, status, r->body);
-	ck_assert_ptr_nonnull(r->json);
-	ck_assert(json_object_object_get_ex(r->json, "detail", &v));
-	ck_assert_msg(startswith(json_object_get_string(v), prefix), "detail %s, want %s…",
-	    json_object_get_string(v), prefix);
-}
-
-/* The names under a directory of td, sorted and joined by ',' (a snapshot). */
+/* The names under a directory of bench.td, sorted and joined by ',' (a snapshot). */
 static char *
 tree(const char *rel)
 {
-	char *path = tmpdir_join(td, rel), *out = NULL;
+	char *path = tmpdir_join(bench.td, rel), *out = NULL;
 	struct dirent **list = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&out, &len);
@@ -366,7 +256,7 @@ START_TEST(test_open_exact_and_casefold)
 	const char *name;
 
 	add_server("Survival", "Survival", 25565, 25575);
-	ck_assert_int_eq(servers_open(app.servers, "Survival", &ref), 0);
+	ck_assert_int_eq(servers_open(bench.app.servers, "Survival", &ref), 0);
 	ck_assert_str_eq(ref.id, "Survival");
 	ck_assert_str_eq(ref.compose_file, "docker-compose.yml");
 	ck_assert_int_ge(ref.dir_fd, 0);
@@ -374,20 +264,20 @@ START_TEST(test_open_exact_and_casefold)
 	ck_assert_int_eq(ref.dir_fd, -1);
 
 	/* compose lower-cases project names: "survival" is the same server */
-	ck_assert_int_eq(servers_open(app.servers, "survival", &ref), 0);
+	ck_assert_int_eq(servers_open(bench.app.servers, "survival", &ref), 0);
 	ck_assert_str_eq(ref.id, "Survival");
 	server_ref_done(&ref);
-	ck_assert_int_eq(servers_exists(app.servers, "SURVIVAL"), 1);
-	ck_assert_int_eq(servers_exists(app.servers, "creative"), 0);
-	ck_assert_int_eq(servers_open(app.servers, "creative", &ref), -ENOENT);
-	ck_assert_int_eq(servers_open(app.servers, "../servers", &ref), -EINVAL);
-	ck_assert_int_eq(servers_open(app.servers, "", &ref), -EINVAL);
+	ck_assert_int_eq(servers_exists(bench.app.servers, "SURVIVAL"), 1);
+	ck_assert_int_eq(servers_exists(bench.app.servers, "creative"), 0);
+	ck_assert_int_eq(servers_open(bench.app.servers, "creative", &ref), -ENOENT);
+	ck_assert_int_eq(servers_open(bench.app.servers, "../servers", &ref), -EINVAL);
+	ck_assert_int_eq(servers_open(bench.app.servers, "", &ref), -EINVAL);
 	ck_assert_int_eq(ref.dir_fd, -1);
 
 	/* a directory without a compose file exists as a directory only */
-	tmpdir_mkdir(td, "servers/empty");
-	ck_assert_int_eq(servers_open(app.servers, "empty", &ref), -ENOENT);
-	ck_assert_int_eq(servers_open_dir(app.servers, "empty", &ref), 0);
+	tmpdir_mkdir(bench.td, "servers/empty");
+	ck_assert_int_eq(servers_open(bench.app.servers, "empty", &ref), -ENOENT);
+	ck_assert_int_eq(servers_open_dir(bench.app.servers, "empty", &ref), 0);
 	ck_assert_ptr_null(ref.compose_file);
 	ck_assert_int_eq(servers_compose_find(ref.dir_fd, &name), -ENOENT);
 	server_ref_done(&ref);
@@ -398,20 +288,20 @@ START_TEST(test_compose_candidates)
 {
 	struct server_ref ref = SERVER_REF_INIT;
 
-	tmpdir_write(td, "servers/a/compose.yaml", "x");
-	ck_assert_int_eq(servers_open(app.servers, "a", &ref), 0);
+	tmpdir_write(bench.td, "servers/a/compose.yaml", "x");
+	ck_assert_int_eq(servers_open(bench.app.servers, "a", &ref), 0);
 	ck_assert_str_eq(ref.compose_file, "compose.yaml");
 	server_ref_done(&ref);
-	tmpdir_write(td, "servers/a/compose.yml", "x");
-	tmpdir_write(td, "servers/a/docker-compose.yaml", "x");
-	ck_assert_int_eq(servers_open(app.servers, "a", &ref), 0);
+	tmpdir_write(bench.td, "servers/a/compose.yml", "x");
+	tmpdir_write(bench.td, "servers/a/docker-compose.yaml", "x");
+	ck_assert_int_eq(servers_open(bench.app.servers, "a", &ref), 0);
 	ck_assert_str_eq(ref.compose_file, "docker-compose.yaml");
 	server_ref_done(&ref);
 	/* §11.1 order: docker-compose.yml wins; a directory or symlink is no file */
-	tmpdir_mkdir(td, "servers/b/docker-compose.yml");
-	tmpdir_symlink(td, "servers/b/docker-compose.yaml", "/etc/hostname");
-	tmpdir_write(td, "servers/b/compose.yml", "x");
-	ck_assert_int_eq(servers_open(app.servers, "b", &ref), 0);
+	tmpdir_mkdir(bench.td, "servers/b/docker-compose.yml");
+	tmpdir_symlink(bench.td, "servers/b/docker-compose.yaml", "/etc/hostname");
+	tmpdir_write(bench.td, "servers/b/compose.yml", "x");
+	ck_assert_int_eq(servers_open(bench.app.servers, "b", &ref), 0);
 	ck_assert_str_eq(ref.compose_file, "compose.yml");
 	server_ref_done(&ref);
 }
@@ -423,19 +313,19 @@ START_TEST(test_symlinks_refused)
 	char *target;
 
 	add_server("real", "real", 25565, 25575);
-	target = tmpdir_join(td, "servers/real");
-	tmpdir_symlink(td, "servers/alias", target);
+	target = tmpdir_join(bench.td, "servers/real");
+	tmpdir_symlink(bench.td, "servers/alias", target);
 	free(target);
-	ck_assert_int_eq(servers_open(app.servers, "alias", &ref), -ELOOP);
-	ck_assert_int_eq(servers_exists(app.servers, "alias"), 0);
+	ck_assert_int_eq(servers_open(bench.app.servers, "alias", &ref), -ELOOP);
+	ck_assert_int_eq(servers_exists(bench.app.servers, "alias"), 0);
 
 	/* a data/ that is a symlink is never opened */
-	tmpdir_write(td, "servers/evil/docker-compose.yml", "x");
-	tmpdir_symlink(td, "servers/evil/data", "/etc");
-	ck_assert_int_eq(servers_open(app.servers, "evil", &ref), 0);
+	tmpdir_write(bench.td, "servers/evil/docker-compose.yml", "x");
+	tmpdir_symlink(bench.td, "servers/evil/data", "/etc");
+	ck_assert_int_eq(servers_open(bench.app.servers, "evil", &ref), 0);
 	ck_assert_int_eq(servers_data_open(&ref), -ELOOP);
 	server_ref_done(&ref);
-	ck_assert_int_eq(servers_open(app.servers, "real", &ref), 0);
+	ck_assert_int_eq(servers_open(bench.app.servers, "real", &ref), 0);
 	{
 		int fd = servers_data_open(&ref);
 
@@ -454,30 +344,30 @@ START_TEST(test_compose_read_limits)
 	FILE *f;
 	char *path;
 
-	tmpdir_write(td, "servers/a/docker-compose.yml", "services: {}\r\n");
-	ck_assert_int_eq(servers_open(app.servers, "a", &ref), 0);
+	tmpdir_write(bench.td, "servers/a/docker-compose.yml", "services: {}\r\n");
+	ck_assert_int_eq(servers_open(bench.app.servers, "a", &ref), 0);
 	ck_assert_int_eq(servers_compose_read(&ref, &text, &len), 0);
 	ck_assert_str_eq(text, "services: {}\r\n");	/* raw: newlines untouched here */
 	ck_assert_uint_eq(len, 14);
 	free(text);
 	server_ref_done(&ref);
 
-	path = tmpdir_join(td, "servers/b/docker-compose.yml");
-	tmpdir_write(td, "servers/b/docker-compose.yml", "");
+	path = tmpdir_join(bench.td, "servers/b/docker-compose.yml");
+	tmpdir_write(bench.td, "servers/b/docker-compose.yml", "");
 	f = fopen(path, "w");
 	ck_assert_ptr_nonnull(f);
 	fwrite("a\0b", 1, 3, f);
 	fclose(f);
-	ck_assert_int_eq(servers_open(app.servers, "b", &ref), 0);
+	ck_assert_int_eq(servers_open(bench.app.servers, "b", &ref), 0);
 	ck_assert_int_eq(servers_compose_read(&ref, &text, &len), -EBADMSG);
 	server_ref_done(&ref);
 
 	big = malloc(SERVERS_COMPOSE_MAX + 2);
 	memset(big, '#', SERVERS_COMPOSE_MAX + 1);
 	big[SERVERS_COMPOSE_MAX + 1] = '\0';
-	tmpdir_write(td, "servers/b/docker-compose.yml", big);
+	tmpdir_write(bench.td, "servers/b/docker-compose.yml", big);
 	free(big);
-	ck_assert_int_eq(servers_open(app.servers, "b", &ref), 0);
+	ck_assert_int_eq(servers_open(bench.app.servers, "b", &ref), 0);
 	ck_assert_int_eq(servers_compose_read(&ref, &text, &len), -EFBIG);
 	server_ref_done(&ref);
 	free(path);
@@ -500,13 +390,13 @@ START_TEST(test_discover)
 	FILE *f = open_memstream(&out, &len);
 
 	add_server("one", "one", 25565, 25575);
-	tmpdir_mkdir(td, "servers/nocompose");
-	tmpdir_mkdir(td, "servers/bad name");
-	tmpdir_write(td, "servers/file.txt", "not a server");
-	target = tmpdir_join(td, "servers/one");
-	tmpdir_symlink(td, "servers/link", target);
+	tmpdir_mkdir(bench.td, "servers/nocompose");
+	tmpdir_mkdir(bench.td, "servers/bad name");
+	tmpdir_write(bench.td, "servers/file.txt", "not a server");
+	target = tmpdir_join(bench.td, "servers/one");
+	tmpdir_symlink(bench.td, "servers/link", target);
 	free(target);
-	ck_assert_int_eq(servers_discover(app.servers, discover_cb, f), 0);
+	ck_assert_int_eq(servers_discover(bench.app.servers, discover_cb, f), 0);
 	fclose(f);
 	ck_assert_msg(strstr(out, "one=0+;"), "%s", out);
 	ck_assert_msg(strstr(out, "nocompose=-2;"), "%s", out);	/* -ENOENT */
@@ -519,13 +409,13 @@ END_TEST
 
 START_TEST(test_locks)
 {
-	struct servers_lock *a = servers_lock(app.servers, "Foo"), *b;
+	struct servers_lock *a = servers_lock(bench.app.servers, "Foo"), *b;
 
 	servers_unlock(a);
-	b = servers_lock(app.servers, "foo");	/* the same stripe */
+	b = servers_lock(bench.app.servers, "foo");	/* the same stripe */
 	ck_assert_ptr_eq(a, b);
 	servers_unlock(b);
-	a = servers_lock_create(app.servers);
+	a = servers_lock_create(bench.app.servers);
 	ck_assert_ptr_nonnull(a);
 	servers_unlock(a);
 }
@@ -539,15 +429,15 @@ START_TEST(test_status_without_docker)
 	enum server_status st = SERVER_STATUS_MAX;
 
 	/* unknown and invalid ids are REMOVED without asking docker at all */
-	ck_assert_int_eq(servers_status(app.servers, "nothing", &st, NULL, &de), 0);
+	ck_assert_int_eq(servers_status(bench.app.servers, "nothing", &st, NULL, &de), 0);
 	ck_assert_int_eq(st, SERVER_STATUS_REMOVED);
-	ck_assert_int_eq(servers_status(app.servers, "../x", &st, NULL, &de), 0);
+	ck_assert_int_eq(servers_status(bench.app.servers, "../x", &st, NULL, &de), 0);
 	ck_assert_int_eq(st, SERVER_STATUS_REMOVED);
 	/* an existing server needs docker, which does not answer here */
 	add_server("one", "one", 25565, 25575);
-	ck_assert_int_eq(servers_status(app.servers, "one", &st, NULL, &de), -EHOSTDOWN);
+	ck_assert_int_eq(servers_status(bench.app.servers, "one", &st, NULL, &de), -EHOSTDOWN);
 	servers_with(NULL);
-	ck_assert_int_eq(servers_status(app.servers, "one", &st, NULL, &de), -EHOSTDOWN);
+	ck_assert_int_eq(servers_status(bench.app.servers, "one", &st, NULL, &de), -EHOSTDOWN);
 	ck_assert_str_eq(de.message, "docker is not configured");
 }
 END_TEST
@@ -649,7 +539,7 @@ write_server_with_env(const char *id, int rcon_port, const char *env)
 	char *rel, *text = compose_text(id, 25565, rcon_port, env);
 
 	ck_assert_int_ge(asprintf(&rel, "servers/%s/docker-compose.yml", id), 0);
-	tmpdir_write(td, rel, text);
+	tmpdir_write(bench.td, rel, text);
 	free(rel);
 	free(text);
 }
@@ -665,8 +555,8 @@ START_TEST(test_rcon_direct_password_sources)
 	fake_rcon_start(&f, "s3cret");
 	/* 1. RCON_PASSWORD from the compose environment */
 	write_server_with_env("env", f.port, "      RCON_PASSWORD: s3cret\n");
-	ck_assert_int_eq(servers_open(app.servers, "env", &ref), 0);
-	ck_assert_int_eq(servers_rcon(app.servers, &ref, "list", &out, &err, &direct), 0);
+	ck_assert_int_eq(servers_open(bench.app.servers, "env", &ref), 0);
+	ck_assert_int_eq(servers_rcon(bench.app.servers, &ref, "list", &out, &err, &direct), 0);
 	ck_assert(direct);
 	ck_assert_int_eq(rcon_players_parse(out, &names), 2);
 	ck_assert_str_eq(names[0], "Alice");
@@ -678,9 +568,9 @@ START_TEST(test_rcon_direct_password_sources)
 
 	/* 2. no RCON_PASSWORD: the image's generated data/.rcon-cli.env */
 	write_server_with_env("gen", f.port, NULL);
-	tmpdir_write(td, "servers/gen/data/.rcon-cli.env", "port=25575\npassword=s3cret\n");
-	ck_assert_int_eq(servers_open(app.servers, "gen", &ref), 0);
-	ck_assert_int_eq(servers_rcon(app.servers, &ref, "list", &out, &err, &direct), 0);
+	tmpdir_write(bench.td, "servers/gen/data/.rcon-cli.env", "port=25575\npassword=s3cret\n");
+	ck_assert_int_eq(servers_open(bench.app.servers, "gen", &ref), 0);
+	ck_assert_int_eq(servers_rcon(bench.app.servers, &ref, "list", &out, &err, &direct), 0);
 	ck_assert(direct);
 	ck_assert_ptr_nonnull(strstr(out, "Alice, Bob"));
 	free(out);
@@ -689,32 +579,32 @@ START_TEST(test_rcon_direct_password_sources)
 
 	/* 3. a wrong password falls back to rcon-cli, which needs compose: 503 */
 	write_server_with_env("wrong", f.port, "      RCON_PASSWORD: nope\n");
-	ck_assert_int_eq(servers_open(app.servers, "wrong", &ref), 0);
-	ck_assert_int_eq(servers_rcon(app.servers, &ref, "list", &out, &err, &direct), -EHOSTDOWN);
+	ck_assert_int_eq(servers_open(bench.app.servers, "wrong", &ref), 0);
+	ck_assert_int_eq(servers_rcon(bench.app.servers, &ref, "list", &out, &err, &direct), -EHOSTDOWN);
 	ck_assert_int_eq(__atomic_load_n(&f.auth_attempts, __ATOMIC_SEQ_CST), 3);
 	server_ref_done(&ref);
 
 	/* 4. RCON disabled or no password known: no connection at all */
 	write_server_with_env("off", f.port, "      RCON_PASSWORD: s3cret\n"
 	    "      ENABLE_RCON: \"false\"\n");
-	ck_assert_int_eq(servers_open(app.servers, "off", &ref), 0);
-	ck_assert_int_eq(servers_rcon(app.servers, &ref, "list", &out, &err, &direct), -EHOSTDOWN);
+	ck_assert_int_eq(servers_open(bench.app.servers, "off", &ref), 0);
+	ck_assert_int_eq(servers_rcon(bench.app.servers, &ref, "list", &out, &err, &direct), -EHOSTDOWN);
 	server_ref_done(&ref);
 	write_server_with_env("nopw", f.port, NULL);
-	ck_assert_int_eq(servers_open(app.servers, "nopw", &ref), 0);
-	ck_assert_int_eq(servers_rcon(app.servers, &ref, "list", &out, &err, &direct), -EHOSTDOWN);
+	ck_assert_int_eq(servers_open(bench.app.servers, "nopw", &ref), 0);
+	ck_assert_int_eq(servers_rcon(bench.app.servers, &ref, "list", &out, &err, &direct), -EHOSTDOWN);
 	server_ref_done(&ref);
 	ck_assert_int_eq(__atomic_load_n(&f.auth_attempts, __ATOMIC_SEQ_CST), 3);
 
 	/* commands vanilla cannot read are refused before any connection */
-	ck_assert_int_eq(servers_open(app.servers, "env", &ref), 0);
-	ck_assert_int_eq(servers_rcon(app.servers, &ref, "", &out, &err, &direct), -EINVAL);
+	ck_assert_int_eq(servers_open(bench.app.servers, "env", &ref), 0);
+	ck_assert_int_eq(servers_rcon(bench.app.servers, &ref, "", &out, &err, &direct), -EINVAL);
 	{
 		char *longcmd = malloc(RCON_REQUEST_PAYLOAD_MAX + 2);
 
 		memset(longcmd, 'x', RCON_REQUEST_PAYLOAD_MAX + 1);
 		longcmd[RCON_REQUEST_PAYLOAD_MAX + 1] = '\0';
-		ck_assert_int_eq(servers_rcon(app.servers, &ref, longcmd, &out, &err, &direct),
+		ck_assert_int_eq(servers_rcon(bench.app.servers, &ref, longcmd, &out, &err, &direct),
 		    -EMSGSIZE);
 		free(longcmd);
 	}
@@ -729,20 +619,20 @@ END_TEST
 
 START_TEST(test_api_list_and_info)
 {
-	struct result r;
+	struct api_result r;
 	json_object *v;
 
 	add_server("alpha", "alpha", 25565, 25575);
 	add_server("mismatch", "other", 25566, 25576);	/* container name ≠ mc-<dir> */
-	tmpdir_write(td, "servers/broken/docker-compose.yml", "services: [\n");
-	tmpdir_mkdir(td, "servers/bad name");
+	tmpdir_write(bench.td, "servers/broken/docker-compose.yml", "services: [\n");
+	tmpdir_mkdir(bench.td, "servers/bad name");
 	{
 		char *t = compose_text("typo", 25567, 25577, "      TYPE: SPONGE\n");
 		char *fixed = strstr(t, "      TYPE: PAPER\n");
 
 		/* the second TYPE wins (last duplicate key): an unknown type */
 		memcpy(fixed, "      XTYP: PAPER\n", 18);
-		tmpdir_write(td, "servers/typo/docker-compose.yml", t);
+		tmpdir_write(bench.td, "servers/typo/docker-compose.yml", t);
 		free(t);
 	}
 
@@ -755,71 +645,71 @@ START_TEST(test_api_list_and_info)
 	    "{\"id\":\"alpha\",\"name\":\"alpha\",\"serverType\":\"PAPER\",\"gameVersion\":\"1.2\","
 	    "\"gamePort\":25565,\"maxMemoryBytes\":524288000,\"rconPort\":25575,"
 	    "\"javaVersion\":21}");
-	result_done(&r);
+	api_result_done(&r);
 
 	r = call("GET", "/api/servers/alpha", NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(json_object_object_get_ex(r.json, "gameVersion", &v));
 	ck_assert_str_eq(json_object_get_string(v), "1.2");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/servers/ALPHA", NULL);	/* the same server */
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(json_object_object_get_ex(r.json, "id", &v));
 	ck_assert_str_eq(json_object_get_string(v), "alpha");
-	result_done(&r);
+	api_result_done(&r);
 
 	r = call("GET", "/api/servers/nothing", NULL);
-	assert_detail(&r, 404, "Server 'nothing' not found");
-	result_done(&r);
+	api_assert_detail(&r, 404, "Server 'nothing' not found");
+	api_result_done(&r);
 	r = call("GET", "/api/servers/a.b", NULL);
-	assert_detail(&r, 404, "Server 'a.b' not found");
-	result_done(&r);
+	api_assert_detail(&r, 404, "Server 'a.b' not found");
+	api_result_done(&r);
 	r = call("GET", "/api/servers/mismatch", NULL);
-	assert_detail(&r, 500, "Failed to get server info: "
+	api_assert_detail(&r, 500, "Failed to get server info: "
 	    "Container name 'mc-other' does not match server 'mismatch'");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/servers/broken", NULL);
 	assert_detail_prefix(&r, 500, "Failed to get server info: ");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/servers/typo", NULL);
-	assert_detail(&r, 500, "Failed to get server info: 'SPONGE' is not a valid ServerType");
-	result_done(&r);
+	api_assert_detail(&r, 500, "Failed to get server info: 'SPONGE' is not a valid ServerType");
+	api_result_done(&r);
 }
 END_TEST
 
 START_TEST(test_api_list_unreadable_root)
 {
-	struct result r;
+	struct api_result r;
 
-	char *root = tmpdir_join(td, "servers");
+	char *root = tmpdir_join(bench.td, "servers");
 
 	ck_assert_int_eq(rmdir(root), 0);
 	free(root);
 	r = call("GET", "/api/servers/", NULL);
-	assert_detail(&r, 500, "Failed to get servers: No such file or directory");
-	result_done(&r);
+	api_assert_detail(&r, 500, "Failed to get servers: No such file or directory");
+	api_result_done(&r);
 }
 END_TEST
 
 START_TEST(test_api_compose_get)
 {
-	struct result r;
+	struct api_result r;
 	json_object *v;
 
-	tmpdir_write(td, "servers/a/docker-compose.yml", "a: 1\r\nb: 2\rc: 3\n");
+	tmpdir_write(bench.td, "servers/a/docker-compose.yml", "a: 1\r\nb: 2\rc: 3\n");
 	r = call("GET", "/api/servers/a/compose", NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(json_object_object_get_ex(r.json, "yaml_content", &v));
 	ck_assert_str_eq(json_object_get_string(v), "a: 1\nb: 2\nc: 3\n");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/servers/zz/compose", NULL);
-	assert_detail(&r, 404, "Server 'zz' not found");
-	result_done(&r);
-	tmpdir_write(td, "servers/l1/docker-compose.yml", "caf\xe9: 1\n");
+	api_assert_detail(&r, 404, "Server 'zz' not found");
+	api_result_done(&r);
+	tmpdir_write(bench.td, "servers/l1/docker-compose.yml", "caf\xe9: 1\n");
 	r = call("GET", "/api/servers/l1/compose", NULL);
-	assert_detail(&r, 500, "Failed to get compose configuration: "
+	api_assert_detail(&r, 500, "Failed to get compose configuration: "
 	    "the compose file is not valid UTF-8");
-	result_done(&r);
+	api_result_done(&r);
 }
 END_TEST
 
@@ -827,7 +717,7 @@ START_TEST(test_api_create)
 {
 	char *text = compose_text("newone", 25570, 25580, NULL), *body = yaml_body(text);
 	char *written, *before;
-	struct result r;
+	struct api_result r;
 	struct stat st;
 	json_object *v;
 
@@ -835,12 +725,12 @@ START_TEST(test_api_create)
 	ck_assert_msg(r.status == 200, "%s", r.body);
 	ck_assert_str_eq(r.body, "{\"message\":\"Server 'newone' created successfully\","
 	    "\"game_port\":25570,\"rcon_port\":25580}");
-	result_done(&r);
-	written = tmpdir_read(td, "servers/newone/docker-compose.yml");
+	api_result_done(&r);
+	written = tmpdir_read(bench.td, "servers/newone/docker-compose.yml");
 	ck_assert_str_eq(written, text);	/* verbatim */
 	free(written);
 	{
-		char *data = tmpdir_join(td, "servers/newone/data");
+		char *data = tmpdir_join(bench.td, "servers/newone/data");
 
 		ck_assert_int_eq(stat(data, &st), 0);
 		ck_assert(S_ISDIR(st.st_mode));
@@ -856,37 +746,37 @@ START_TEST(test_api_create)
 	} while (0)
 
 	r = call("POST", "/api/servers/newone", body);
-	assert_detail(&r, 409, "Server 'newone' already exists");
-	result_done(&r);
+	api_assert_detail(&r, 409, "Server 'newone' already exists");
+	api_result_done(&r);
 	r = call("POST", "/api/servers/NewOne", body);	/* same project for compose */
-	assert_detail(&r, 409, "Server 'NewOne' already exists");
-	result_done(&r);
+	api_assert_detail(&r, 409, "Server 'NewOne' already exists");
+	api_result_done(&r);
 	r = call("POST", "/api/servers/bad.id", body);
-	assert_detail(&r, 400, "Invalid server id 'bad.id': 1 to 50 letters, digits, '_' or '-'");
-	result_done(&r);
+	api_assert_detail(&r, 400, "Invalid server id 'bad.id': 1 to 50 letters, digits, '_' or '-'");
+	api_result_done(&r);
 	UNCHANGED();
 
 	/* step 2: the §11.3 messages, and YAML errors */
 	free(body);
 	body = yaml_body("services:\n  web:\n    image: nginx\n");
 	r = call("POST", "/api/servers/second", body);
-	assert_detail(&r, 400, "Failed to extract ports from YAML: "
+	api_assert_detail(&r, 400, "Failed to extract ports from YAML: "
 	    "Could not find service mc in compose file");
-	result_done(&r);
+	api_result_done(&r);
 	free(body);
 	body = yaml_body("services: [\n");
 	r = call("POST", "/api/servers/second", body);
 	assert_detail_prefix(&r, 400, "Failed to extract ports from YAML: ");
-	result_done(&r);
+	api_result_done(&r);
 	free(body);
 	free(text);
 	text = compose_text("second", 25571, 25581, NULL);
 	memcpy(strstr(text, "\"25571:25565\""), "\"2557x:25565\"", 13);
 	body = yaml_body(text);
 	r = call("POST", "/api/servers/second", body);
-	assert_detail(&r, 400, "Failed to extract ports from YAML: "
+	api_assert_detail(&r, 400, "Failed to extract ports from YAML: "
 	    "Invalid port format: 2557x:25565");
-	result_done(&r);
+	api_result_done(&r);
 	UNCHANGED();
 
 	/* step 3: port conflicts, game before RCON */
@@ -895,9 +785,9 @@ START_TEST(test_api_create)
 	text = compose_text("second", 25570, 25580, NULL);
 	body = yaml_body(text);
 	r = call("POST", "/api/servers/second", body);
-	assert_detail(&r, 409, "Port conflicts detected: Game port 25570 is already used by "
+	api_assert_detail(&r, 409, "Port conflicts detected: Game port 25570 is already used by "
 	    "server 'newone'; RCON port 25580 is already used by server 'newone'");
-	result_done(&r);
+	api_result_done(&r);
 	UNCHANGED();
 
 	/* step 4: the container name must be mc-<id> */
@@ -906,22 +796,22 @@ START_TEST(test_api_create)
 	text = compose_text("other", 25572, 25582, NULL);
 	body = yaml_body(text);
 	r = call("POST", "/api/servers/second", body);
-	assert_detail(&r, 400,
+	api_assert_detail(&r, 400,
 	    "Invalid compose YAML or doesn't meet Minecraft server requirements");
-	result_done(&r);
+	api_result_done(&r);
 	UNCHANGED();
 
 	/* the body rules: missing field and a NUL byte */
 	r = call("POST", "/api/servers/second", "{}");
 	ck_assert_int_eq(r.status, 422);
-	result_done(&r);
+	api_result_done(&r);
 	r = call("POST", "/api/servers/second", "{\"yaml_content\":\"services:\\u0000\"}");
 	assert_detail_prefix(&r, 400, "Failed to extract ports from YAML: ");
-	result_done(&r);
+	api_result_done(&r);
 	UNCHANGED();
 
 	/* an existing directory without a compose file is fine (§12.9 step 5) */
-	tmpdir_mkdir(td, "servers/third");
+	tmpdir_mkdir(bench.td, "servers/third");
 	free(body);
 	free(text);
 	text = compose_text("third", 25573, 25583, NULL);
@@ -930,7 +820,7 @@ START_TEST(test_api_create)
 	ck_assert_int_eq(r.status, 200);
 	ck_assert(json_object_object_get_ex(r.json, "game_port", &v));
 	ck_assert_int_eq(json_object_get_int(v), 25573);
-	result_done(&r);
+	api_result_done(&r);
 #undef UNCHANGED
 	free(before);
 	free(body);
@@ -941,22 +831,22 @@ END_TEST
 START_TEST(test_api_compose_update_validates_first)
 {
 	char *text = compose_text("srv", 25565, 25575, NULL), *body, *after;
-	struct result r;
+	struct api_result r;
 
 	add_server("srv", "srv", 25565, 25575);
 	/* docker is unreachable here: an invalid text is refused before docker is asked */
 	body = yaml_body("services:\n  mc:\n    image: nginx\n");
 	r = call("POST", "/api/servers/srv/compose", body);
-	assert_detail(&r, 500, "Failed to update compose configuration: Invalid compose YAML or "
+	api_assert_detail(&r, 500, "Failed to update compose configuration: Invalid compose YAML or "
 	    "doesn't meet Minecraft server requirements");
-	result_done(&r);
+	api_result_done(&r);
 	free(body);
 	body = yaml_body(strstr(text, "services"));
 	*strstr(body, "mc-srv") = 'x';		/* "xc-srv": name check */
 	r = call("POST", "/api/servers/srv/compose", body);
 	ck_assert_int_eq(r.status, 500);
-	result_done(&r);
-	after = tmpdir_read(td, "servers/srv/docker-compose.yml");
+	api_result_done(&r);
+	after = tmpdir_read(bench.td, "servers/srv/docker-compose.yml");
 	ck_assert_str_eq(after, text);
 	free(after);
 
@@ -966,10 +856,10 @@ START_TEST(test_api_compose_update_validates_first)
 	r = call("POST", "/api/servers/srv/compose", body);
 	assert_detail_prefix(&r, 503, "Failed to update compose configuration: Docker is not "
 	    "reachable");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("POST", "/api/servers/none/compose", body);
-	assert_detail(&r, 404, "Server 'none' not found");
-	result_done(&r);
+	api_assert_detail(&r, 404, "Server 'none' not found");
+	api_result_done(&r);
 	free(body);
 	free(text);
 }
@@ -977,72 +867,72 @@ END_TEST
 
 START_TEST(test_api_docker_down_and_states)
 {
-	struct result r;
+	struct api_result r;
 
 	add_server("srv", "srv", 25565, 25575);
 	r = call("GET", "/api/servers/srv/status", NULL);
 	assert_detail_prefix(&r, 503, "Failed to get server status: Docker is not reachable");
-	result_done(&r);
+	api_result_done(&r);
 	/* unknown servers are REMOVED, not 404, and need no docker */
 	r = call("GET", "/api/servers/nothing/status", NULL);
 	ck_assert_int_eq(r.status, 200);
 	ck_assert_str_eq(r.body, "{\"status\":\"REMOVED\"}");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/servers/nothing/memory", NULL);
-	assert_detail(&r, 409, "Server 'nothing' memory monitoring not available "
+	api_assert_detail(&r, 409, "Server 'nothing' memory monitoring not available "
 	    "(status: MCServerStatus.REMOVED)");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/servers/nothing/cpu_percent", NULL);
-	assert_detail(&r, 409, "Server 'nothing' CPU monitoring not available "
+	api_assert_detail(&r, 409, "Server 'nothing' CPU monitoring not available "
 	    "(status: MCServerStatus.REMOVED)");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/servers/nothing/iostats", NULL);
-	assert_detail(&r, 409, "Server 'nothing' I/O stats not available "
+	api_assert_detail(&r, 409, "Server 'nothing' I/O stats not available "
 	    "(status: MCServerStatus.REMOVED)");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/servers/nothing/players", NULL);
-	assert_detail(&r, 409, "Server 'nothing' players not available - server must be healthy "
+	api_assert_detail(&r, 409, "Server 'nothing' players not available - server must be healthy "
 	    "(current status: MCServerStatus.REMOVED)");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/servers/srv/memory", NULL);
 	assert_detail_prefix(&r, 503, "Failed to get server memory usage: Docker is not reachable");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("POST", "/api/servers/nothing/rcon", "{\"command\":\"list\"}");
-	assert_detail(&r, 404, "Server 'nothing' not found");
-	result_done(&r);
+	api_assert_detail(&r, 404, "Server 'nothing' not found");
+	api_result_done(&r);
 	r = call("POST", "/api/servers/srv/rcon", "{\"command\":\"\"}");
 	ck_assert_int_eq(r.status, 422);	/* DECISIONS: empty command */
-	result_done(&r);
+	api_result_done(&r);
 	r = call("POST", "/api/servers/srv/rcon", "{\"command\":\"list\"}");
 	assert_detail_prefix(&r, 503, "Failed to send RCON command: Docker is not reachable");
-	result_done(&r);
+	api_result_done(&r);
 
 	/* operations: 404 first, then the action */
 	r = call("POST", "/api/servers/nothing/operations", "{\"action\":\"bogus\"}");
-	assert_detail(&r, 404, "Server 'nothing' not found");
-	result_done(&r);
+	api_assert_detail(&r, 404, "Server 'nothing' not found");
+	api_result_done(&r);
 	r = call("POST", "/api/servers/srv/operations", "{\"action\":\"Bogus\"}");
-	assert_detail(&r, 400, "Invalid operation: bogus");
-	result_done(&r);
+	api_assert_detail(&r, 400, "Invalid operation: bogus");
+	api_result_done(&r);
 	/* remove must know there is no container: docker down refuses it */
 	r = call("POST", "/api/servers/srv/operations", "{\"action\":\"REMOVE\"}");
 	assert_detail_prefix(&r, 503, "Operation failed: Docker is not reachable");
-	result_done(&r);
-	ck_assert(tmpdir_exists(td, "servers/srv/docker-compose.yml"));
+	api_result_done(&r);
+	ck_assert(tmpdir_exists(bench.td, "servers/srv/docker-compose.yml"));
 	/* no compose command was found: lifecycle is 503 */
 	r = call("POST", "/api/servers/srv/operations", "{\"action\":\"up\"}");
-	assert_detail(&r, 503, "Operation failed: no docker compose command is available");
-	result_done(&r);
+	api_assert_detail(&r, 503, "Operation failed: no docker compose command is available");
+	api_result_done(&r);
 }
 END_TEST
 
 START_TEST(test_api_disk_usage)
 {
-	struct result r;
+	struct api_result r;
 	json_object *v;
 
 	add_server("srv", "srv", 25565, 25575);
-	tmpdir_write(td, "servers/srv/data/world/level.dat", "0123456789");
+	tmpdir_write(bench.td, "servers/srv/data/world/level.dat", "0123456789");
 	r = call("GET", "/api/servers/srv/disk-usage", NULL);
 	ck_assert_msg(r.status == 200, "%s", r.body);
 	ck_assert(json_object_object_get_ex(r.json, "diskUsageBytes", &v));
@@ -1051,15 +941,15 @@ START_TEST(test_api_disk_usage)
 	ck_assert_int_gt(json_object_get_int64(v), 0);
 	ck_assert(json_object_object_get_ex(r.json, "diskAvailableBytes", &v));
 	ck_assert_int_ge(json_object_get_int64(v), 0);
-	result_done(&r);
-	tmpdir_write(td, "servers/nodata/docker-compose.yml", "x");
+	api_result_done(&r);
+	tmpdir_write(bench.td, "servers/nodata/docker-compose.yml", "x");
 	r = call("GET", "/api/servers/nodata/disk-usage", NULL);
-	assert_detail(&r, 500, "Failed to get server disk usage: Data directory does not exist "
+	api_assert_detail(&r, 500, "Failed to get server disk usage: Data directory does not exist "
 	    "for server nodata");
-	result_done(&r);
+	api_result_done(&r);
 	r = call("GET", "/api/servers/none/disk-usage", NULL);
-	assert_detail(&r, 404, "Server 'none' not found");
-	result_done(&r);
+	api_assert_detail(&r, 404, "Server 'none' not found");
+	api_result_done(&r);
 }
 END_TEST
 
@@ -1074,12 +964,12 @@ START_TEST(test_config_keys)
 	char *err = NULL;
 
 	/* the defaults are in the fixture's configuration */
-	ck_assert_str_eq(cfg->docker.socket, "/var/run/docker.sock");
-	ck_assert_str_eq(cfg->docker.binary, "/usr/bin/docker");
-	ck_assert_str_eq(cfg->docker.compose_command, "");
-	ck_assert_int_eq(cfg->docker.command_timeout_seconds, 300);
-	ck_assert_int_eq(cfg->docker.api_timeout_ms, 10000);
-	ck_assert_int_eq(cfg->rcon.timeout_seconds, 30);
+	ck_assert_str_eq(bench.cfg->docker.socket, "/var/run/docker.sock");
+	ck_assert_str_eq(bench.cfg->docker.binary, "/usr/bin/docker");
+	ck_assert_str_eq(bench.cfg->docker.compose_command, "");
+	ck_assert_int_eq(bench.cfg->docker.command_timeout_seconds, 300);
+	ck_assert_int_eq(bench.cfg->docker.api_timeout_ms, 10000);
+	ck_assert_int_eq(bench.cfg->rcon.timeout_seconds, 30);
 	ck_assert_int_eq(config_load(NULL, env, &c, NULL), 0);
 	ck_assert_str_eq(c->docker.socket, "/run/d.sock");
 	ck_assert_str_eq(c->docker.compose_command, "docker compose");
@@ -1093,15 +983,15 @@ END_TEST
 
 START_TEST(test_api_not_configured)
 {
-	struct result r;
+	struct api_result r;
 
-	app.servers = servers_free(app.servers);
+	bench.app.servers = servers_free(bench.app.servers);
 	r = call("GET", "/api/servers/", NULL);
-	assert_detail(&r, 503, "Server management is not available");
-	result_done(&r);
+	api_assert_detail(&r, 503, "Server management is not available");
+	api_result_done(&r);
 	r = call("GET", "/api/servers/x/status", NULL);
-	assert_detail(&r, 503, "Server management is not available");
-	result_done(&r);
+	api_assert_detail(&r, 503, "Server management is not available");
+	api_result_done(&r);
 }
 END_TEST
 

@@ -26,7 +26,7 @@
 
 #include "api/api.h"
 #include "common/util.h"
-#include "helpers.h"
+#include "apitest.h"
 #include "outbound/docker.h"
 #include "servers/servers.h"
 #include "ws/ws-internal.h"
@@ -876,55 +876,26 @@ read_code(struct client *c)
 	return code;
 }
 
-/* POST /api/auth/verifyCode through the API pipeline, in memory. */
-struct body_src {
-	const char *p;
-	size_t left;
-};
-
-static ssize_t
-mem_read(void *userdata, void *buf, size_t n)
-{
-	struct body_src *b = userdata;
-
-	if (n > b->left)
-		n = b->left;
-	memcpy(buf, b->p, n);
-	b->p += n;
-	b->left -= n;
-	return (ssize_t)n;
-}
-
+/* POST /api/auth/verifyCode through the API pipeline, in memory, on this
+ * daemon's database. */
 static int
 verify_code(const char *authorization, const char *body, char **ret_body)
 {
-	struct app app = { .cfg = cfg, .auth = auth, .proc_root = "/proc", .bcrypt_cost = 4 };
-	struct worker w = { .db = db };
-	struct body_src src = { body, strlen(body) };
-	char *env[8], *cl, *ah = NULL;
-	struct req rq = { .env = env, .read = mem_read, .read_userdata = &src };
-	struct resp rs;
-	size_t n = 0;
+	struct apitest a = {
+		.app = { .cfg = cfg, .auth = auth, .proc_root = "/proc", .bcrypt_cost = 4 },
+		.worker = { .db = db },
+	};
+	struct api_result r;
+	char *ah = NULL;
 	int status;
 
-	ck_assert_int_ge(asprintf(&cl, "CONTENT_LENGTH=%zu", strlen(body)), 0);
-	env[n++] = "REQUEST_METHOD=POST";
-	env[n++] = "DOCUMENT_URI=/api/auth/verifyCode";
-	env[n++] = "CONTENT_TYPE=application/json";
-	env[n++] = "REMOTE_ADDR=127.0.0.1";
-	env[n++] = cl;
-	if (authorization) {
+	if (authorization)
 		ck_assert_int_ge(asprintf(&ah, "HTTP_AUTHORIZATION=%s", authorization), 0);
-		env[n++] = ah;
-	}
-	env[n] = NULL;
-	resp_init(&rs);
-	ck_assert_int_eq(api_handle(&app, &w, &rq, &rs), 0);
-	status = rs.status;
-	*ret_body = strdup(strbuf_str(&rs.body));
-	req_done(&rq);
-	resp_done(&rs);
-	free(cl);
+	r = apitest_call(&a, "POST", "/api/auth/verifyCode", body,
+	    "CONTENT_TYPE=application/json", ah, NULL);	/* ah last: NULL ends the list */
+	status = r.status;
+	*ret_body = TAKE_PTR(r.body);
+	api_result_done(&r);
 	free(ah);
 	return status;
 }

@@ -12,7 +12,7 @@ INTEGRATION_TESTS =
 check_PROGRAMS =
 TESTS = $(UNIT_TESTS) $(INTEGRATION_TESTS)
 noinst_LIBRARIES += tests/libtesthelpers.a
-tests_libtesthelpers_a_SOURCES = tests/helpers.c tests/helpers.h
+tests_libtesthelpers_a_SOURCES = tests/helpers.c tests/helpers.h tests/apitest.c tests/apitest.h
 tests_libtesthelpers_a_CFLAGS = $(AM_CFLAGS) $(CHECK_CFLAGS)
 TEST_LIBS = tests/libtesthelpers.a $(CORE_LIBS) $(CHECK_LIBS)
 
