@@ -13,6 +13,8 @@ through the real nginx and mc-admin-api:
 * Crashes: SIGKILL of mc-admin-api in the middle of a large upload, of a content
   write and of a populate; after a restart the files hold the old or the new
   state, never a partial one, and no temporary is left.
+* Space: a sparse archive declaring more than the free space gets 507 before
+  anything is extracted.
 * Flows in the real frontend's call sequence: folder uploads with conflicts in
   the three policy modes, chunked sessions over 1000 files, downloads with and
   without Range, compress then download, and upload archive → create server →
@@ -1014,6 +1016,39 @@ class SimulatorFlow(FilesCase):
         r = self.stack.request("POST", f"/api/servers/{sid}/operations", token=self.token,
                                json_body={"action": "down"}, timeout=120)
         self.assertStatus(r, 200)
+
+
+# ---- free space ----------------------------------------------------------------------------
+
+class Space(FilesCase):
+    """An archive whose declared size does not fit the free space of the servers'
+    file system: 507 before anything is extracted (§16.2 hardening)."""
+    STACK_ENV = {"ARCHIVE__MAX_TOTAL_SIZE": str(1 << 62), "ARCHIVE__MAX_RATIO": "0"}
+
+    def test_populate_that_does_not_fit(self):
+        sid = self.new_server("space")
+        server_dir = os.path.join(self.state, "servers", sid)
+        self.put(self.data(sid, "server.properties"), "motd=old\n")
+        vfs = os.statvfs(server_dir)
+        declared = vfs.f_bavail * vfs.f_frsize + (1 << 30)
+        # a GNU sparse tar: a few KiB on disk that declares more than is free
+        src = tempfile.mkdtemp(prefix="mcadmin-sparse-")
+        try:
+            self.put(os.path.join(src, "server.properties"), "motd=new\n")
+            with open(os.path.join(src, "world.bin"), "wb") as f:
+                f.truncate(declared)
+            subprocess.run(["tar", "--sparse", "-C", src, "-cf", self.archives("huge.tar"),
+                            "server.properties", "world.bin"], check=True)
+        finally:
+            shutil.rmtree(src)
+        self.assertLess(os.path.getsize(self.archives("huge.tar")), 1 << 20)
+        before = snapshot(server_dir)
+
+        r = self.req("POST", f"/api/servers/{sid}/populate",
+                     json_body={"archive_filename": "/huge.tar"})
+        self.assertStatus(r, 507, "磁盘空间不足")
+        self.assertEqual(snapshot(server_dir), before)           # nothing extracted
+        self.assertTrue(os.path.exists(self.archives("huge.tar")))  # kept on failure
 
 
 # ---- crash safety -------------------------------------------------------------------------
